@@ -1,0 +1,42 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from .forms import ProfileForm
+from .models import User
+from .selectors import person_by_username
+from .services import PROFILE_FIELDS, profile_update
+
+
+def profile(request, username: str):
+    try:
+        person = person_by_username(username=username)
+    except User.DoesNotExist as missing:
+        raise Http404("No such person.") from missing
+    return render(request, "accounts/profile.html", {"person": person})
+
+
+@login_required
+def profile_edit(request):
+    # A separate instance, so that a refused form never alters request.user.
+    editable = User.objects.get(pk=request.user.pk)
+    if request.method == "POST":
+        form = ProfileForm(request.POST, request.FILES, instance=editable)
+        if form.is_valid():
+            try:
+                profile_update(
+                    user=User.objects.get(pk=request.user.pk),
+                    avatar=form.cleaned_data["avatar"],
+                    remove_avatar=form.cleaned_data["remove_avatar"],
+                    **{name: form.cleaned_data[name] for name in PROFILE_FIELDS},
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Your profile has been saved.")
+                return redirect("accounts:profile_edit")
+    else:
+        form = ProfileForm(instance=editable)
+    return render(request, "accounts/profile_edit.html", {"form": form, "person": editable})

@@ -1,0 +1,56 @@
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .selectors import site_status
+
+
+def exception_handler(exc, context):
+    """Turn the services' Django exceptions into DRF's 400 / 403 responses."""
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "message_dict"):
+            exc = exceptions.ValidationError(detail=exc.message_dict)
+        else:
+            exc = exceptions.ValidationError(detail={"non_field_errors": exc.messages})
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    return drf_exception_handler(exc, context)
+
+
+class ServiceCheckSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    state = serializers.ChoiceField(choices=["ok", "degraded", "down"])
+    detail = serializers.CharField()
+    checked_at = serializers.DateTimeField()
+    latency_ms = serializers.FloatField(allow_null=True)
+
+
+class SiteStatusSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["ok", "degraded", "down"])
+    checked_at = serializers.DateTimeField()
+    checks = ServiceCheckSerializer(many=True)
+
+
+class StatusAPIView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        summary="Service status",
+        description=(
+            "Whether Plural and the services it depends on are up: database, cache, "
+            "task broker, queue depth and the last worker heartbeat, each ok, degraded "
+            "or down with the time it was checked. Answers 503 when something is down."
+        ),
+        responses={200: SiteStatusSerializer, 503: SiteStatusSerializer},
+    )
+    def get(self, request):
+        current = site_status()
+        code = status.HTTP_503_SERVICE_UNAVAILABLE if current.state == "down" else status.HTTP_200_OK
+        return Response(SiteStatusSerializer(current).data, status=code)

@@ -1,0 +1,32 @@
+import random
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.demo import DEMO_PASSWORD, seed_people
+
+
+class Command(BaseCommand):
+    help = "Fill the database with deterministic demo data. Running it again changes nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="load demo accounts even with PLURAL_ENV=production (they share a known password)",
+        )
+
+    def handle(self, *args, seed: int, allow_production: bool, **options):
+        if settings.IS_PRODUCTION and not allow_production:
+            raise CommandError("Refusing to load demo accounts with a known password in production.")
+        rng = random.Random(seed)  # noqa: S311 - deterministic demo data, not secrets
+        with transaction.atomic():
+            people = seed_people(rng=rng)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {len(people)} people. Log in as {people[0].email} "
+                f"(or any demo person) with the password {DEMO_PASSWORD!r}."
+            )
+        )

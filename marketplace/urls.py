@@ -1,0 +1,32 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+from .api import StatusAPIView
+
+api_urlpatterns = [
+    path("status/", StatusAPIView.as_view(), name="api-status"),
+    path("", include("accounts.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("status/", views.status_page, name="status"),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("api/", include(api_urlpatterns)),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler403 = "marketplace.views.error_403"
+handler404 = "marketplace.views.error_404"
+handler500 = "marketplace.views.error_500"
