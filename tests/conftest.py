@@ -1,0 +1,65 @@
+"""Shared fixtures: people in each role, service requirements, isolation."""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+from tests.factories import UserFactory
+
+REQUIRE_SERVICES = os.environ.get("PLURAL_REQUIRE_SERVICES") == "1"
+
+
+def _missing_service(reason: str) -> None:
+    """Skip with the reason, or fail when the run requires real services."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"PLURAL_REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def require_postgresql():
+    if not settings.IS_POSTGRESQL:
+        _missing_service("this test needs PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+@pytest.fixture
+def require_redis():
+    if not settings.REDIS_URL:
+        _missing_service("this test needs Redis: set REDIS_URL=redis://...")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters and cached pages must not leak between tests."""
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+    yield
+
+
+@pytest.fixture
+def password():
+    return "correct horse battery staple"
+
+
+@pytest.fixture
+def buyer(db):
+    return UserFactory(username="bea", display_name="Bea Buyer", email="bea@example.com")
+
+
+@pytest.fixture
+def other_buyer(db):
+    return UserFactory(username="otto", display_name="Otto Other", email="otto@example.com")
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(username="stella", display_name="Stella Staff", is_staff=True)
