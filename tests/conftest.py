@@ -46,11 +46,6 @@ def _empty_cache():
 
 
 @pytest.fixture
-def password():
-    return "correct horse battery staple"
-
-
-@pytest.fixture
 def buyer(db):
     return UserFactory(username="bea", display_name="Bea Buyer", email="bea@example.com")
 

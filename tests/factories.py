@@ -3,7 +3,7 @@ from allauth.account.models import EmailAddress
 
 from accounts.models import User
 
-TEST_PASSWORD = "correct horse battery staple"  # noqa: S105 - test fixture
+TEST_PASSWORD = "correct horse battery staple"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -27,4 +27,6 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def verified_email(self, create, extracted, **kwargs):
         if create and extracted is not False:
-            EmailAddress.objects.get_or_create(user=self, email=self.email, defaults={"verified": True, "primary": True})
+            EmailAddress.objects.get_or_create(
+                user=self, email=self.email, defaults={"verified": True, "primary": True}
+            )
