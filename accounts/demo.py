@@ -3,6 +3,7 @@
 import random
 
 from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import make_password
 
 from .models import User
 
@@ -89,6 +90,8 @@ INTERESTS = [
 
 
 def seed_people(*, rng: random.Random, count: int = 24) -> list[User]:
+    # One hash for every demo person: hashing is deliberately slow.
+    password_hash = make_password(DEMO_PASSWORD)
     people = []
     for index in range(count):
         first = FIRST_NAMES[index % len(FIRST_NAMES)]
@@ -96,7 +99,7 @@ def seed_people(*, rng: random.Random, count: int = 24) -> list[User]:
         country, city = rng.choice(PLACES)
         liked = rng.sample(INTERESTS, 2)
         username = f"{first.lower()}{index + 1}"
-        user, created = User.objects.get_or_create(
+        user, _ = User.objects.get_or_create(
             username=username,
             defaults={
                 "email": f"{username}@example.com",
@@ -104,11 +107,9 @@ def seed_people(*, rng: random.Random, count: int = 24) -> list[User]:
                 "bio": f"Collector of {liked[0]} and {liked[1]}, based in {city}.",
                 "country": country,
                 "city": city,
+                "password": password_hash,
             },
         )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
         EmailAddress.objects.get_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
         people.append(user)
     return people

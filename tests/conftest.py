@@ -36,6 +36,12 @@ def _isolated_media(tmp_path, settings):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Production's slow hash protects stored passwords; tests only need a hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Rate-limit counters and cached pages must not leak between tests."""
     if hasattr(cache, "delete_pattern"):
