@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_countries",
+    "taggit",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -78,7 +79,10 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.microsoft",
     "marketplace",
     "accounts",
+    "sellers",
+    "catalog",
 ]
+TAGGIT_CASE_INSENSITIVE = True
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -258,6 +262,8 @@ def _social_providers() -> dict:
         raise ImproperlyConfigured("PLURAL_OIDC_PROVIDERS must be a JSON list of objects.")
     oidc_apps = []
     for entry in oidc_entries:
+        if not isinstance(entry, dict):
+            raise ImproperlyConfigured("PLURAL_OIDC_PROVIDERS must be a JSON list of objects.")
         missing = {"id", "name", "server_url", "client_id"} - set(entry)
         if missing:
             raise ImproperlyConfigured(f"PLURAL_OIDC_PROVIDERS entry {entry.get('id', '?')!r} lacks {sorted(missing)}.")

@@ -1,0 +1,193 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from taggit.managers import TaggableManager
+from taggit.models import TagBase
+
+from marketplace.money import CURRENCY_CHOICES, MAX_PRICE, MIN_PRICE
+
+
+class Category(models.Model):
+    """A node of the operator-managed category tree."""
+
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=80)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "slug"], name="catalog_category_slug_unique_in_parent"),
+            models.UniqueConstraint(
+                fields=["slug"], condition=Q(parent__isnull=True), name="catalog_category_root_slug_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:category", kwargs={"pk": self.pk, "slug": self.slug})
+
+
+class Condition(models.Model):
+    """A grade of condition; the operator can add, rename or reorder them."""
+
+    slug = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=40)
+    rank = models.PositiveSmallIntegerField(help_text="1 is the best condition.")
+
+    class Meta:
+        ordering = ["rank"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Work(models.Model):
+    """What several listings are copies of: an edition, a release or a work merged by hand."""
+
+    class IdentifierKind(models.TextChoices):
+        ISBN = "isbn", "ISBN"
+        EAN = "ean", "EAN"
+        CATALOG_NUMBER = "catalog", "Catalog number"
+        MANUAL = "manual", "Merged by hand"
+
+    title = models.CharField(max_length=255)
+    creator = models.CharField("author or artist", max_length=255, blank=True)
+    identifier_kind = models.CharField(max_length=10, choices=IdentifierKind.choices)
+    identifier = models.CharField(max_length=64, help_text="Normalised: ISBN-13, EAN-13 or upper-case catalog number.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["identifier_kind", "identifier"], name="catalog_work_identifier_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_identifier_kind_display()} {self.identifier})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:work", kwargs={"pk": self.pk})
+
+
+class Tag(TagBase):
+    """A folksonomy tag. Synonyms point at the tag they were merged into."""
+
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="synonyms")
+    is_hidden = models.BooleanField(default=False, help_text="Hidden by a moderator: shown nowhere.")
+    hidden_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(merged_into=models.F("pk")), name="catalog_tag_not_merged_into_self"),
+        ]
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:tag", kwargs={"slug": self.slug})
+
+
+class TaggedListing(models.Model):
+    """One person's application of one tag to one listing."""
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="applications")
+    content_object = models.ForeignKey("Listing", on_delete=models.CASCADE, related_name="tag_applications")
+    tagged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tag_applications")
+    is_seller_tag = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tag", "content_object", "tagged_by"], name="catalog_tag_once_per_person_per_listing"
+            ),
+        ]
+        indexes = [models.Index(fields=["tagged_by", "-created_at"]), models.Index(fields=["tag", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.tag} on {self.content_object_id} by {self.tagged_by_id}"
+
+
+class Listing(models.Model):
+    """One shop's offer of one item (with a stock of copies)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        SOLD_OUT = "sold_out", "Sold out"
+
+    shop = models.ForeignKey("sellers.Shop", on_delete=models.CASCADE, related_name="listings")
+    work = models.ForeignKey(Work, null=True, blank=True, on_delete=models.SET_NULL, related_name="listings")
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="listings")
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="listings")
+    sku = models.CharField(max_length=64, blank=True)
+    title = models.CharField(max_length=255)
+    creator = models.CharField("author or artist", max_length=255, blank=True)
+    publisher = models.CharField("publisher or label", max_length=255, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    format = models.CharField(max_length=80, blank=True, help_text="Hardcover, paperback, LP, CD…")
+    identifier = models.CharField(
+        "ISBN, EAN or catalog number", max_length=64, blank=True, help_text="As the seller typed it."
+    )
+    description = models.TextField(blank=True, help_text="Markdown.")
+    description_html = models.TextField(blank=True, editable=False)
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    quantity = models.IntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    tags = TaggableManager(through=TaggedListing, blank=True)
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="catalog_listing_quantity_not_negative"),
+            models.CheckConstraint(
+                condition=Q(price__gte=MIN_PRICE) & Q(price__lte=MAX_PRICE), name="catalog_listing_price_in_range"
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "sku"], condition=~Q(sku=""), name="catalog_listing_sku_unique_in_shop"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-published_at"]),
+            models.Index(fields=["shop", "status", "-published_at"]),
+            models.Index(fields=["work", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:listing", kwargs={"pk": self.pk})
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+def listing_image_upload_to(image: "ListingImage", filename: str) -> str:
+    return f"listings/{image.listing_id}/{filename}"
+
+
+class ListingImage(models.Model):
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="images")
+    position = models.PositiveSmallIntegerField(default=0)
+    thumbnail = models.ImageField(upload_to=listing_image_upload_to)
+    large = models.ImageField(upload_to=listing_image_upload_to)
+    alt_text = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"Image {self.position} of {self.listing_id}"

@@ -1,0 +1,112 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django_countries.fields import CountryField
+
+from marketplace.money import CURRENCY_CHOICES, MAX_PRICE
+
+
+def shop_upload_to(shop: "Shop", filename: str) -> str:
+    return f"shops/{shop.pk}/{filename}"
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    CASH_ON_PICKUP = "cash_on_pickup", "Cash on pickup"
+    CHEQUE = "cheque", "Cheque"
+    CARD = "card", "Card"
+
+
+class Shop(models.Model):
+    """A seller's storefront: its own name, voice, policies and people."""
+
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=60, unique=True)
+    tagline = models.CharField(max_length=140, blank=True)
+    about = models.TextField(blank=True, help_text="Markdown.")
+    about_html = models.TextField(blank=True, editable=False)
+    logo_small = models.ImageField(upload_to=shop_upload_to, blank=True)
+    logo_large = models.ImageField(upload_to=shop_upload_to, blank=True)
+    banner = models.ImageField(upload_to=shop_upload_to, blank=True)
+    country = CountryField()
+    city = models.CharField(max_length=100, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_shops")
+    people = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="ShopMember", related_name="shops", through_fields=("shop", "user")
+    )
+
+    # Policies
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    ships_to = CountryField(multiple=True, blank=True, help_text="Countries this shop ships to besides its own.")
+    domestic_first_item = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
+    domestic_additional_item = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
+    international_first_item = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
+    international_additional_item = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
+    returns_policy = models.TextField(blank=True)
+    payment_methods = models.JSONField(default=list, blank=True)
+    processing_days = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(0), MaxValueValidator(60)], help_text="Working days to dispatch."
+    )
+
+    # Vacation
+    is_on_vacation = models.BooleanField(default=False)
+    vacation_message = models.CharField(max_length=280, blank=True)
+    vacation_until = models.DateField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(domestic_first_item__gte=0)
+                & Q(domestic_additional_item__gte=0)
+                & Q(international_first_item__gte=0)
+                & Q(international_additional_item__gte=0)
+                & Q(domestic_first_item__lte=MAX_PRICE)
+                & Q(international_first_item__lte=MAX_PRICE),
+                name="sellers_shop_shipping_rates_in_range",
+            ),
+            models.CheckConstraint(condition=~Q(slug=""), name="sellers_shop_slug_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("sellers:storefront", kwargs={"slug": self.slug})
+
+    @property
+    def is_open_for_orders(self) -> bool:
+        return not self.is_on_vacation
+
+
+class ShopMember(models.Model):
+    """A person behind a shop. The owner is a member too, with the owner role."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        STAFF = "staff", "Staff"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shop_memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    title = models.CharField(max_length=60, blank=True, help_text='What this person does, e.g. "Books and maps".')
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = [F("role").desc(), "added_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "user"], name="sellers_member_once_per_shop"),
+            models.UniqueConstraint(
+                fields=["shop"], condition=Q(role="owner"), name="sellers_one_owner_member_per_shop"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.shop} ({self.role})"
