@@ -191,3 +191,17 @@ class ListingImage(models.Model):
 
     def __str__(self) -> str:
         return f"Image {self.position} of {self.listing_id}"
+
+
+class TagFollow(models.Model):
+    """A person who wants to see new listings carrying a tag."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tag_follows")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "tag"], name="catalog_follow_tag_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.tag}"

@@ -110,3 +110,63 @@ class ShopMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} at {self.shop} ({self.role})"
+
+
+def import_upload_to(job: "InventoryImport", filename: str) -> str:
+    return f"imports/{job.shop_id}/{filename}"
+
+
+class InventoryImport(models.Model):
+    """One uploaded inventory file and what became of each of its rows."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="imports")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    data_file = models.FileField(upload_to=import_upload_to)
+    images_archive = models.FileField(upload_to=import_upload_to, blank=True)
+    original_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    failure_reason = models.TextField(blank=True)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} for {self.shop} ({self.status})"
+
+
+class InventoryImportRow(models.Model):
+    """The outcome of one row of an import: created, updated or rejected with the reason."""
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        REJECTED = "rejected", "Rejected"
+
+    inventory_import = models.ForeignKey(InventoryImport, on_delete=models.CASCADE, related_name="rows")
+    line_number = models.PositiveIntegerField()
+    sku = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    message = models.TextField(blank=True)
+    listing = models.ForeignKey("catalog.Listing", on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["inventory_import", "line_number"], name="sellers_import_row_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"line {self.line_number}: {self.outcome}"
