@@ -10,6 +10,8 @@ from .api import StatusAPIView
 api_urlpatterns = [
     path("status/", StatusAPIView.as_view(), name="api-status"),
     path("", include("accounts.api_urls")),
+    path("", include("sellers.api_urls")),
+    path("", include("catalog.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -20,6 +22,8 @@ urlpatterns = [
     path("status/", views.status_page, name="status"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("", include("sellers.urls")),
+    path("", include("catalog.urls")),
     path("api/", include(api_urlpatterns)),
     path("admin/", admin.site.urls),
 ]
