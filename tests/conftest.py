@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from tests.factories import UserFactory
+from tests.factories import ShopFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("PLURAL_REQUIRE_SERVICES") == "1"
 
@@ -64,3 +64,34 @@ def other_buyer(db):
 @pytest.fixture
 def staff_user(db):
     return UserFactory(username="stella", display_name="Stella Staff", is_staff=True)
+
+
+@pytest.fixture
+def shop_owner(db):
+    return UserFactory(username="olive", display_name="Olive Owner", email="olive@example.com")
+
+
+@pytest.fixture
+def shop(shop_owner):
+    return ShopFactory(name="Olive's Books", slug="olives-books", owner=shop_owner)
+
+
+@pytest.fixture
+def shop_staff(shop):
+    from sellers.models import ShopMember
+
+    staff = UserFactory(username="sam", display_name="Sam Staff", email="sam@example.com")
+    ShopMember.objects.create(shop=shop, user=staff, role=ShopMember.Role.STAFF)
+    return staff
+
+
+@pytest.fixture
+def other_shop_owner(db):
+    return UserFactory(username="oscar", display_name="Oscar Elsewhere", email="oscar@example.com")
+
+
+@pytest.fixture
+def other_shop(other_shop_owner):
+    return ShopFactory(
+        name="Oscar's Records", slug="oscars-records", owner=other_shop_owner, country="NL", currency="EUR"
+    )

@@ -1,7 +1,11 @@
+from decimal import Decimal
+
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from accounts.models import User
+from catalog.models import Condition
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -30,3 +34,46 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.get_or_create(
                 user=self, email=self.email, defaults={"verified": True, "primary": True}
             )
+
+
+class ShopFactory(factory.django.DjangoModelFactory):
+    """A shop whose owner is also its owner member, as sellers.services creates it."""
+
+    class Meta:
+        model = "sellers.Shop"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Shop {n}")
+    slug = factory.Sequence(lambda n: f"shop-{n}")
+    tagline = "Second-hand books and records"
+    country = "GB"
+    city = "Bristol"
+    currency = "GBP"
+    owner = factory.SubFactory(UserFactory)
+    domestic_first_item = Decimal("3.00")
+    domestic_additional_item = Decimal("1.00")
+    international_first_item = Decimal("9.00")
+    international_additional_item = Decimal("2.50")
+    ships_to = ["NL", "DE", "FR"]
+
+    @factory.post_generation
+    def owner_membership(self, create, extracted, **kwargs):
+        if create:
+            from sellers.models import ShopMember
+
+            ShopMember.objects.get_or_create(shop=self, user=self.owner, defaults={"role": ShopMember.Role.OWNER})
+
+
+class ListingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.Listing"
+
+    shop = factory.SubFactory(ShopFactory)
+    title = factory.Sequence(lambda n: f"A Field Guide to Lichens, volume {n}")
+    creator = "Ada Moss"
+    condition = factory.LazyFunction(lambda: Condition.objects.get(slug="good"))
+    price = Decimal("12.50")
+    currency = factory.LazyAttribute(lambda listing: listing.shop.currency)
+    quantity = 1
+    status = "active"
+    published_at = factory.LazyFunction(timezone.now)
