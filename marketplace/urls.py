@@ -12,6 +12,7 @@ api_urlpatterns = [
     path("", include("accounts.api_urls")),
     path("", include("sellers.api_urls")),
     path("", include("catalog.api_urls")),
+    path("", include("catalog.tag_api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -24,6 +25,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("sellers.urls")),
     path("", include("catalog.urls")),
+    path("", include("catalog.tag_urls")),
     path("api/", include(api_urlpatterns)),
     path("admin/", admin.site.urls),
 ]
