@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("sellers.urls")),
+    path("", include("sellers.import_urls")),
     path("", include("catalog.urls")),
     path("", include("catalog.tag_urls")),
     path("api/", include(api_urlpatterns)),
