@@ -140,21 +140,27 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if IS_PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set in production.")
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "plural",
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 0.5,
-                "SOCKET_TIMEOUT": 0.5,
-                # A cache outage degrades pages to uncached reads, never a 500.
-                "IGNORE_EXCEPTIONS": True,
-            },
-        }
+
+def redis_cache(location: str) -> dict:
+    """The cache settings for Redis at `location` (tests use it to point at a dead port)."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": "plural",
+        "OPTIONS": {
+            # add() fails open while Redis is down, so that allauth's rate limits
+            # let logins through instead of refusing them all: see the class.
+            "CLIENT_CLASS": "marketplace.cache.FailOpenClient",
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+            # A cache outage degrades pages to uncached reads, never a 500.
+            "IGNORE_EXCEPTIONS": True,
+        },
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -188,7 +194,10 @@ CELERY_TASK_ROUTES = {
     "*.tasks.import_*": {"queue": "imports"},
     "social.tasks.*": {"queue": "recommendations"},
 }
+# Workers also record a heartbeat as soon as they start (marketplace.tasks).
 WORKER_HEARTBEAT_INTERVAL = timedelta(seconds=30)
+# Beat's state is local data: keep it under var/, not in the working directory.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "marketplace.tasks.record_worker_heartbeat",
