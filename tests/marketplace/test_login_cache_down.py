@@ -5,9 +5,11 @@ unreachable, with a warning in the log, and passwords are checked as usual.
 """
 
 import logging
+import time
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.core.cache import caches
 from django.urls import reverse
 
 from tests.factories import TEST_PASSWORD, UserFactory
@@ -54,3 +56,26 @@ def test_rate_limit_still_applies_while_the_cache_is_up(client, bea):
 
     assert TOO_MANY_ATTEMPTS in response.content.decode()
     assert SESSION_KEY not in client.session
+
+
+def test_login_with_a_hung_cache_waits_for_one_timeout_not_one_per_call(client, bea, redis_hung, settings):
+    """A hang guard, not a speed test: without the breaker this took 6 to 10 s
+    (about twenty cache calls, each waiting the 0.5 s socket timeout)."""
+    timeout = settings.CACHES["default"]["OPTIONS"]["SOCKET_TIMEOUT"]
+    started = time.monotonic()
+
+    response = log_in(client, TEST_PASSWORD)
+
+    assert time.monotonic() - started < timeout * 5
+    assert response.status_code == 302
+    assert client.session[SESSION_KEY] == str(bea.pk)
+
+
+def test_cache_calls_resume_once_redis_answers_again(require_redis):
+    client = caches["default"].client
+    client._unreachable_until = time.monotonic() + 60
+
+    assert caches["default"].get("anything", "fallback") == "fallback"
+    client._unreachable_until = 0.0
+    caches["default"].set("breaker-probe", "value", timeout=5)
+    assert caches["default"].get("breaker-probe") == "value"
