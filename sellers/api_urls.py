@@ -1,3 +1,21 @@
-from django.urls import path  # noqa: F401 - routes are added as the endpoints land
+from django.urls import path
 
-urlpatterns: list = []
+from . import api
+
+urlpatterns = [
+    path("shops/", api.ShopListCreateAPIView.as_view(), name="api-shops"),
+    path("shops/<slug:slug>/", api.ShopDetailAPIView.as_view(), name="api-shop"),
+    path("shops/<slug:slug>/listings/", api.ShopListingsAPIView.as_view(), name="api-shop-listings"),
+    path("shops/<slug:slug>/listings/bulk/", api.ShopBulkActionAPIView.as_view(), name="api-shop-listings-bulk"),
+    path("shops/<slug:slug>/listings/<int:pk>/", api.ShopListingDetailAPIView.as_view(), name="api-shop-listing"),
+    path(
+        "shops/<slug:slug>/listings/<int:pk>/images/",
+        api.ShopListingImagesAPIView.as_view(),
+        name="api-shop-listing-images",
+    ),
+    path(
+        "shops/<slug:slug>/listings/<int:pk>/images/<int:image_id>/",
+        api.ShopListingImageDetailAPIView.as_view(),
+        name="api-shop-listing-image",
+    ),
+]
