@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401 - routes are added as the endpoints land
+from django.urls import path
 
-urlpatterns: list = []
+from . import api
+
+urlpatterns = [
+    path("listings/", api.ListingListAPIView.as_view(), name="api-listings"),
+    path("listings/<int:pk>/", api.ListingDetailAPIView.as_view(), name="api-listing"),
+    path("works/<int:pk>/", api.WorkDetailAPIView.as_view(), name="api-work"),
+    path("categories/", api.CategoryTreeAPIView.as_view(), name="api-categories"),
+]

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401 - routes are added as the pages land
+from django.urls import path
+
+from . import views
 
 app_name = "catalog"
-urlpatterns: list = []
+urlpatterns = [
+    path("listings/<int:pk>/", views.listing_detail, name="listing"),
+    path("works/<int:pk>/", views.work_detail, name="work"),
+    path("categories/", views.category_index, name="categories"),
+    path("categories/<int:pk>-<slug:slug>/", views.category_detail, name="category"),
+]

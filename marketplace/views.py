@@ -6,7 +6,9 @@ from .selectors import site_status
 
 
 def home(request):
-    return render(request, "marketplace/home.html")
+    from catalog.selectors import home_sections
+
+    return render(request, "marketplace/home.html", {"sections": home_sections()})
 
 
 def search(request):

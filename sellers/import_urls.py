@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401 - routes are added as the pages land
+from django.urls import path
+
+from . import import_views
 
 app_name = "imports"
-urlpatterns: list = []
+urlpatterns = [
+    path("shops/<slug:slug>/imports/", import_views.import_list, name="list"),
+    path("shops/<slug:slug>/imports/<int:pk>/", import_views.import_detail, name="detail"),
+    path("shops/<slug:slug>/imports/<int:pk>/report.csv", import_views.import_report, name="report"),
+]

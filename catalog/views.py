@@ -1,0 +1,49 @@
+"""The shopper's pages of the catalog: listings, works (the price comparator) and categories."""
+
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+
+from . import selectors
+
+CATEGORY_PAGE_SIZE = 24
+
+
+def _country_context(request, country: str | None) -> dict:
+    return {
+        "country": country,
+        "country_name": selectors.country_name(country),
+        "country_choices": selectors.country_choices(),
+    }
+
+
+def listing_detail(request, pk: int):
+    listing = selectors.access_listing_for_view(user=request.user, pk=pk)
+    country = selectors.viewer_country(user=request.user, requested=request.GET.get("country"))
+    page = selectors.listing_page(listing=listing, user=request.user, country=country)
+    context = {"page": page, "listing": listing, "shop": listing.shop, **_country_context(request, country)}
+    return render(request, "catalog/listing_detail.html", context)
+
+
+def work_detail(request, pk: int):
+    work = selectors.access_work(pk=pk)
+    country = selectors.viewer_country(user=request.user, requested=request.GET.get("country"))
+    comparison = selectors.work_comparison(work=work, country=country, currency=request.GET.get("currency"))
+    context = {"work": work, "comparison": comparison, **_country_context(request, country)}
+    return render(request, "catalog/work_detail.html", context)
+
+
+def category_index(request):
+    tree = selectors.category_tree()
+    return render(request, "catalog/category_index.html", {"tree": tree, "nodes": list(tree.walk())})
+
+
+def category_detail(request, pk: int, slug: str):
+    page = selectors.category_page(pk=pk)
+    if slug != page.category.slug:
+        return redirect(page.category.url, permanent=True)
+    listings = selectors.listings_in_categories(category_ids=page.tree.descendant_ids(page.category.id))
+    paginator = Paginator(listings, CATEGORY_PAGE_SIZE)
+    listing_page = paginator.get_page(request.GET.get("page"))
+    listing_page.object_list = selectors.attach_card_tags(list(listing_page.object_list))
+    context = {"page": page, "category": page.category, "listing_page": listing_page}
+    return render(request, "catalog/category_detail.html", context)
