@@ -1,8 +1,10 @@
 """Shared fixtures: people in each role, service requirements, isolation."""
 
+import importlib
 import os
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.cache import cache
 
@@ -16,6 +18,14 @@ def _missing_service(reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"PLURAL_REQUIRE_SERVICES=1 but {reason}")
     pytest.skip(reason)
+
+
+def pytest_configure(config):
+    # Parallel test processes share one Redis: each keeps to its own keys, so that one
+    # process emptying the cache between tests cannot reset another's rate-limit counters.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and "KEY_PREFIX" in settings.CACHES["default"]:
+        settings.CACHES["default"]["KEY_PREFIX"] += f"-{worker}"
 
 
 @pytest.fixture
@@ -39,6 +49,19 @@ def _isolated_media(tmp_path, settings):
 def _fast_password_hashing(settings):
     # Production's slow hash protects stored passwords; tests only need a hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _reseed_after_flush(request, django_db_blocker):
+    """A transactional test ends by emptying every table, the rows that migrations seed
+    included; put those back so that the tests after it find the same database as the first."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
+        seed_conditions = importlib.import_module("catalog.migrations.0002_default_conditions").create_conditions
+        with django_db_blocker.unblock():
+            seed_conditions(django_apps, None)
 
 
 @pytest.fixture(autouse=True)
