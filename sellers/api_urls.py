@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import api, import_api
 
 urlpatterns = [
     path("shops/", api.ShopListCreateAPIView.as_view(), name="api-shops"),
@@ -18,4 +18,6 @@ urlpatterns = [
         api.ShopListingImageDetailAPIView.as_view(),
         name="api-shop-listing-image",
     ),
+    path("shops/<slug:slug>/imports/", import_api.ShopImportsAPIView.as_view(), name="api-shop-imports"),
+    path("shops/<slug:slug>/imports/<int:pk>/", import_api.ShopImportAPIView.as_view(), name="api-shop-import"),
 ]

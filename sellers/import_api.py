@@ -1,4 +1,4 @@
-"""API of the bulk inventory import. Mounted under /api/ (include this module's urlpatterns).
+"""API of the bulk inventory import. Routed in sellers/api_urls.py.
 
 Only the shop's people see or start its imports; everyone else, signed in or not, gets a 404.
 """
@@ -211,8 +211,3 @@ class ShopImportAPIView(APIView):
         }
         return Response(body)
 
-
-urlpatterns = [
-    path("shops/<slug:slug>/imports/", ShopImportsAPIView.as_view(), name="api-shop-imports"),
-    path("shops/<slug:slug>/imports/<int:pk>/", ShopImportAPIView.as_view(), name="api-shop-import"),
-]
