@@ -34,6 +34,15 @@ def require_postgresql():
         _missing_service("this test needs PostgreSQL: set DATABASE_URL=postgres://...")
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def require_chromium():
+    if not os.path.exists(CHROMIUM):
+        _missing_service(f"this test drives the real browser: install Debian's chromium ({CHROMIUM})")
+
+
 @pytest.fixture
 def require_redis():
     if not settings.REDIS_URL:
