@@ -46,6 +46,7 @@ def test_account_menu_differs_for_visitors_and_members(client, buyer):
 
     assert "Log in" in visitor_page and "Log out" not in visitor_page
     assert "Log out" in member_page and "Bea Buyer" in member_page
+    assert 'href="/shops/new/">Your shops</a>' in member_page and "Your shops" not in visitor_page
 
 
 def test_flash_messages_are_shown_once(client, buyer):
