@@ -210,4 +210,3 @@ class ShopImportAPIView(APIView):
             "results": InventoryImportRowSerializer(rows, many=True, context={"request": request}).data,
         }
         return Response(body)
-

@@ -1,5 +1,4 @@
-"""The import API: POST /api/shops/<slug>/imports/ and GET /api/shops/<slug>/imports/<id>/.
-"""
+"""The import API: POST /api/shops/<slug>/imports/ and GET /api/shops/<slug>/imports/<id>/."""
 
 import pytest
 from django.core.management import call_command
