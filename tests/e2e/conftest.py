@@ -1,7 +1,5 @@
 """The real browser: Playwright driving Debian's Chromium against the live test server."""
 
-import os
-
 import pytest
 
 from tests.conftest import CHROMIUM
@@ -9,23 +7,17 @@ from tests.conftest import CHROMIUM
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-@pytest.fixture(scope="session")
-def browser(require_chromium):
+@pytest.fixture
+def page(require_chromium, live_server, monkeypatch):
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop running in this thread; the test's own
-    # database reads happen between browser steps, never concurrently with them.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright's sync API keeps an event loop running in this thread while the browser is
+    # open; the test's own database reads happen between browser steps, never during them.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        context = browser.new_context(base_url=live_server.url)
+        context.set_default_timeout(10_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
