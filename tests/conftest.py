@@ -61,16 +61,15 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _reseed_after_flush(request, django_db_blocker):
+def _seeded_rows_in_transactional_tests(request):
     """A transactional test ends by emptying every table, the rows that migrations seed
-    included; put those back so that the tests after it find the same database as the first."""
-    yield
+    included; give each transactional test those rows back, as the first test had them."""
     marker = request.node.get_closest_marker("django_db")
     transactional = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
     if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("transactional_db")
         seed_conditions = importlib.import_module("catalog.migrations.0002_default_conditions").create_conditions
-        with django_db_blocker.unblock():
-            seed_conditions(django_apps, None)
+        seed_conditions(django_apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -1,19 +1,35 @@
 """The real browser: Playwright driving Debian's Chromium against the live test server."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from django.db import connections
 
 from tests.conftest import CHROMIUM
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
+def from_database(query):
+    """The result of `query()`, a database read run in a thread of its own.
+
+    Playwright's sync API keeps an event loop in the test's thread, where Django refuses
+    database work; a short-lived thread also closes its connection when it is done."""
+
+    def run():
+        try:
+            return query()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()
+
+
 @pytest.fixture
-def page(require_chromium, live_server, monkeypatch):
+def page(require_chromium, live_server):
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop running in this thread while the browser is
-    # open; the test's own database reads happen between browser steps, never during them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         context = browser.new_context(base_url=live_server.url)
