@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import schedule
+from celery.schedules import crontab, schedule
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
@@ -51,6 +51,10 @@ else:
 
 DEBUG = env.bool("DEBUG", default=not IS_PRODUCTION)
 SITE_NAME = "Plural"
+# The address people reach the site at: links in e-mails are built on it.
+PLURAL_BASE_URL = env.str("PLURAL_BASE_URL", default="http://127.0.0.1:8000")
+# The domain of the Message-IDs Plural gives its e-mails.
+PLURAL_MAIL_DOMAIN = env.str("PLURAL_MAIL_DOMAIN", default="plural.localhost")
 SITE_ID = 1
 
 INSTALLED_APPS = [
@@ -81,6 +85,7 @@ INSTALLED_APPS = [
     "accounts",
     "sellers",
     "catalog",
+    "notifications",
 ]
 TAGGIT_CASE_INSENSITIVE = True
 
@@ -111,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.site",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -203,6 +209,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.record_worker_heartbeat",
         "schedule": schedule(WORKER_HEARTBEAT_INTERVAL),
     },
+    "notifications-sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
+    "notifications-daily-digest": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=7, minute=0)},
 }
 
 # --- E-mail ---------------------------------------------------------------

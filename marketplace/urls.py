@@ -13,6 +13,7 @@ api_urlpatterns = [
     path("", include("sellers.api_urls")),
     path("", include("catalog.api_urls")),
     path("", include("catalog.tag_api_urls")),
+    path("", include("notifications.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", include("sellers.import_urls")),
     path("", include("catalog.urls")),
     path("", include("catalog.tag_urls")),
+    path("", include("notifications.urls")),
     path("api/", include(api_urlpatterns)),
     path("admin/", admin.site.urls),
 ]

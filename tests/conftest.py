@@ -8,7 +8,9 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.cache import cache
 
+from marketplace import celery_app
 from tests.factories import ShopFactory, UserFactory
+from tests.mailserver import SMTPServer
 
 REQUIRE_SERVICES = os.environ.get("PLURAL_REQUIRE_SERVICES") == "1"
 
@@ -80,6 +82,27 @@ def _empty_cache():
     else:
         cache.clear()
     yield
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run in this process as they are sent, as in the embedded default (no REDIS_URL)."""
+    saved = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on a free port, and Django's mail pointed at it."""
+    server = SMTPServer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    server.stop()
 
 
 @pytest.fixture

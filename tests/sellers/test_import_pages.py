@@ -10,22 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.models import Listing
-from marketplace import celery_app
 from sellers.models import InventoryImport, InventoryImportRow
 from tests.images import image_bytes
 from tests.sellers.test_imports import data_file, zip_file
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 MIXED_FILE = "sku,title,price,condition\nA1,Emma,5.00,good\nA2,Persuasion,-3,good\nA3,Mansfield Park,7.00,fine\n"
-
-
-@pytest.fixture(autouse=True)
-def eager_tasks():
-    saved = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager = celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
 
 
 def list_url(shop) -> str:
