@@ -107,7 +107,7 @@ class TagAdmin(admin.ModelAdmin):
             else:
                 merged.append(tag.name)
         if merged:
-            self.message_user(request, f"{', '.join(merged)} now lead to “{main.name}”.", messages.SUCCESS)
+            self.message_user(request, f"Now leading to “{main.name}”: {', '.join(merged)}.", messages.SUCCESS)
         return None
 
     @admin.action(description="Count the selected tags' uses again", permissions=["moderate"])

@@ -157,6 +157,7 @@ def tag_apply(*, listing: Listing, user, name: str) -> TaggedListing:
         )
         if created:
             _after_tags_changed(listing_ids=[listing.pk], tag_ids=[tag.pk])
+            tag.refresh_from_db(fields=["use_count"])
             if listing.status == Listing.Status.ACTIVE:
                 _tell_followers(listing=listing, tags=[tag], actor=user)
     return application
