@@ -443,12 +443,11 @@ def tags_matching(*, query: str) -> QuerySet[Tag]:
     prefix = _fold(str(query or "")[:_MAX_RAW_LENGTH])[:MAX_TAG_LENGTH]
     if not prefix:
         return Tag.objects.none()
-    return (
-        visible_main_tags()
-        .filter(Q(name__startswith=prefix) | Q(synonyms__name__startswith=prefix, synonyms__is_hidden=False))
-        .distinct()
-        .order_by("-use_count", "name")
+    # Matched by prefix alone first (the name_prefix index), then taken to their main tags.
+    matched = Tag.objects.filter(name__startswith=prefix, is_hidden=False).values(
+        main_id=Coalesce(F("merged_into_id"), F("id"))
     )
+    return visible_main_tags().filter(pk__in=matched).order_by("-use_count", "name")
 
 
 def _weighted(tags: list[Tag]) -> list[TagLink]:
