@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import DEMO_PASSWORD, seed_people
+from catalog.tag_demo import seed_tags
 
 
 class Command(BaseCommand):
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         rng = random.Random(seed)  # noqa: S311 - deterministic demo data, not secrets
         with transaction.atomic():
             people = seed_people(rng=rng)
+            seed_tags(people=people, seed=seed)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(people)} people. Log in as {people[0].email} "
