@@ -15,7 +15,7 @@ import random
 from decimal import Decimal
 from itertools import accumulate
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.text import slugify
 
 from sellers.models import Shop, ShopMember
@@ -384,5 +384,10 @@ def seed_listings(*, seed: int, count: int, people: list, progress=None) -> int:
         created += len(made)
         if progress is not None:
             progress(min(start + BATCH_SIZE - 1, count))
+    if created and connection.vendor == "postgresql":
+        # Fresh statistics, or the planner keeps believing the tables are as small as before.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE catalog_listing")
+            cursor.execute("ANALYZE catalog_taggedlisting")
     search.rebuild_index()
     return created

@@ -44,7 +44,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core import signing
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import CharField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -67,7 +67,7 @@ MAX_TAG_FILTERS = 5
 MAX_PAGE_SIZE = 50
 PAGE_SIZE = 24
 COUNT_LIMIT = 10_000
-FACET_SAMPLE = 5_000
+FACET_SAMPLE = 2_000
 RELEVANCE_DEPTH = 1_000
 TAG_FACET_SIZE = 12
 COUNTRY_FACET_SIZE = 12
@@ -834,27 +834,107 @@ def _count(listings: QuerySet) -> tuple[int, bool]:
     return min(counted, COUNT_LIMIT), counted <= COUNT_LIMIT
 
 
-def _sample(listings: QuerySet) -> QuerySet:
-    """The first FACET_SAMPLE matches, as a subquery for the facet counts."""
-    return Listing.objects.filter(pk__in=Subquery(listings.order_by().values("pk")[:FACET_SAMPLE]))
+@dataclass(frozen=True)
+class _Row:
+    """What the facets need to know of one match."""
+
+    category_id: int | None
+    condition: str
+    price: Decimal
+    country: str
+    ships_to: frozenset[str]
+    tags: frozenset[str]
 
 
-def _grouped(listings: QuerySet, column: str) -> tuple[dict, bool]:
-    counts = dict(_sample(listings).values_list(column).annotate(total=Count("pk")).order_by())
-    return counts, sum(counts.values()) >= FACET_SAMPLE
+def _sample_rows(matched: QuerySet) -> tuple[list[_Row], dict[str, str]]:
+    """The first FACET_SAMPLE matches of the words (before any facet is applied), with their
+    facet values and canonical tags, and the tags' names: two queries, however many facets there are."""
+    rows = list(
+        matched.order_by()
+        # The shop's countries as stored ("NL,DE"): decoding them field by field costs more than the query.
+        .annotate(shop_ships_to=ExpressionWrapper(F("shop__ships_to"), output_field=CharField()))
+        .values_list("pk", "category_id", "condition__slug", "price", "shop__country", "shop_ships_to")[:FACET_SAMPLE]
+    )
+    tags: dict[int, set[str]] = defaultdict(set)
+    names: dict[str, str] = {}
+    if rows:
+        applications = (
+            TaggedListing.objects.filter(content_object_id__in=[row[0] for row in rows], tag__is_hidden=False)
+            .filter(Q(tag__merged_into__isnull=True) | Q(tag__merged_into__is_hidden=False))
+            .annotate(shown_slug=Coalesce("tag__merged_into__slug", "tag__slug"))
+            .annotate(shown_name=Coalesce("tag__merged_into__name", "tag__name"))
+            .values_list("content_object_id", "shown_slug", "shown_name")
+            .distinct()
+        )
+        for listing_id, slug, name in applications:
+            tags[listing_id].add(slug)
+            names[slug] = name
+    ships_to: dict[str, frozenset[str]] = {}
+    for row in rows:
+        if row[5] not in ships_to:
+            ships_to[row[5]] = frozenset(code for code in (row[5] or "").split(",") if code)
+    return [
+        _Row(
+            category_id=category_id,
+            condition=condition,
+            price=price,
+            country=str(country),
+            ships_to=ships_to[shop_ships_to],
+            tags=frozenset(tags.get(pk, ())),
+        )
+        for pk, category_id, condition, price, country, shop_ships_to in rows
+    ], names
+
+
+def _canonical_tags(slugs: tuple[str, ...]) -> dict[str, str]:
+    """Each chosen tag slug -> the slug of the tag it was merged into (or itself)."""
+    if not slugs:
+        return {}
+    found = dict(
+        Tag.objects.filter(slug__in=slugs)
+        .annotate(canonical=Coalesce("merged_into__slug", "slug"))
+        .values_list("slug", "canonical")
+    )
+    return {slug: found.get(slug, slug) for slug in slugs}
+
+
+def _row_checks(params: SearchParams, tree, canonical_tags: dict[str, str]) -> dict:
+    """The chosen facets as tests on a row: the same choices _filters makes in SQL."""
+    checks: dict = {}
+    if params.category_id:
+        allowed = set(tree.descendant_ids(params.category_id) or [params.category_id])
+        checks["category"] = lambda row: row.category_id in allowed
+    if params.tags:
+        wanted = set(canonical_tags.values())
+        checks["tag"] = lambda row: wanted <= row.tags
+    if params.conditions:
+        checks["condition"] = lambda row: row.condition in params.conditions
+    if params.price_min is not None or params.price_max is not None:
+        checks["price"] = lambda row: (
+            (params.price_min is None or row.price >= params.price_min)
+            and (params.price_max is None or row.price < params.price_max)
+        )
+    if params.countries:
+        checks["country"] = lambda row: row.country in params.countries
+    if params.ships_to:
+        checks["ships_to"] = lambda row: row.country == params.ships_to or params.ships_to in row.ships_to
+    return checks
+
+
+def _kept(rows: list[_Row], checks: dict, *, without: str) -> list[_Row]:
+    tests = [test for name, test in checks.items() if name != without]
+    return [row for row in rows if all(test(row) for test in tests)]
 
 
 def _category_value(node, totals: Counter, *, depth: int, selected: bool = False) -> FacetValue:
     return FacetValue(value=str(node.id), label=node.name, count=totals[node.id], selected=selected, depth=depth)
 
 
-def _category_facet(listings: QuerySet, params: SearchParams, tree) -> Facet:
-    direct, approximate = _grouped(listings, "category_id")
+def _category_facet(rows: list[_Row], params: SearchParams, tree) -> list[FacetValue]:
     totals: Counter = Counter()
-    for category_id, count in direct.items():
-        if category_id is not None:
-            for node in tree.ancestors(category_id, include_self=True):  # a subcategory counts in its ancestors
-                totals[node.id] += count
+    for category_id, count in Counter(row.category_id for row in rows if row.category_id).items():
+        for node in tree.ancestors(category_id, include_self=True):  # a subcategory counts in its ancestors
+            totals[node.id] += count
     chosen = tree.get(params.category_id) if params.category_id else None
     if chosen is None:
         # The top categories and the level below them, where something matches.
@@ -863,47 +943,29 @@ def _category_facet(listings: QuerySet, params: SearchParams, tree) -> Facet:
             if totals[root.id]:
                 values.append(_category_value(root, totals, depth=0))
                 values += [_category_value(child, totals, depth=1) for child in root.children if totals[child.id]]
-    else:
-        # The way back up, always; below the chosen category, its subcategories with matches.
-        path = tree.ancestors(chosen.id, include_self=True)
-        values = [
-            _category_value(node, totals, depth=depth, selected=node is chosen) for depth, node in enumerate(path)
-        ]
-        values += [_category_value(child, totals, depth=len(path)) for child in chosen.children if totals[child.id]]
-    return Facet(name="category", label="Category", values=values, is_approximate=approximate)
+        return values
+    # The way back up, always; below the chosen category, its subcategories with matches.
+    path = tree.ancestors(chosen.id, include_self=True)
+    values = [_category_value(node, totals, depth=depth, selected=node is chosen) for depth, node in enumerate(path)]
+    return values + [_category_value(child, totals, depth=len(path)) for child in chosen.children if totals[child.id]]
 
 
-def _tag_facet(listings: QuerySet, params: SearchParams, *, total: int) -> Facet:
-    # Chosen tags combine (each narrows further), so this facet counts within the results.
-    rows = (
-        TaggedListing.objects.filter(
-            content_object_id__in=Subquery(listings.order_by().values("pk")[:FACET_SAMPLE]), tag__is_hidden=False
-        )
-        .filter(Q(tag__merged_into__isnull=True) | Q(tag__merged_into__is_hidden=False))
-        .annotate(shown_slug=Coalesce("tag__merged_into__slug", "tag__slug"))
-        .annotate(shown_name=Coalesce("tag__merged_into__name", "tag__name"))
-        .values("shown_slug", "shown_name")
-        .annotate(listings=Count("content_object_id", distinct=True))
-        .order_by("-listings", "shown_name")[: TAG_FACET_SIZE + len(params.tags)]
-    )
-    counted = {row["shown_slug"]: (row["shown_name"], row["listings"]) for row in rows}
+def _tag_facet(rows: list[_Row], params: SearchParams, canonical_tags: dict[str, str], names: dict) -> list:
+    counts = Counter(slug for row in rows for slug in row.tags)
+    chosen = [canonical_tags[slug] for slug in params.tags]
     values = [
-        FacetValue(
-            value=slug, label=counted.get(slug, (slug, 0))[0], count=counted.get(slug, ("", total))[1], selected=True
-        )
-        for slug in params.tags
+        FacetValue(value=slug, label=names.get(slug, slug), count=counts.get(slug, 0), selected=True) for slug in chosen
     ]
-    values += [
-        FacetValue(value=slug, label=name, count=count)
-        for slug, (name, count) in counted.items()
-        if slug not in params.tags
-    ][:TAG_FACET_SIZE]
-    return Facet(name="tag", label="Tags", values=values, is_approximate=total > FACET_SAMPLE)
+    ranked = sorted(
+        ((slug, count) for slug, count in counts.items() if slug not in chosen),
+        key=lambda item: (-item[1], names.get(item[0], item[0]).casefold()),
+    )
+    return values + [FacetValue(value=slug, label=names[slug], count=count) for slug, count in ranked[:TAG_FACET_SIZE]]
 
 
-def _condition_facet(listings: QuerySet, params: SearchParams) -> Facet:
-    counts, approximate = _grouped(listings, "condition__slug")
-    values = [
+def _condition_facet(rows: list[_Row], params: SearchParams) -> list[FacetValue]:
+    counts = Counter(row.condition for row in rows)
+    return [
         FacetValue(
             value=condition.slug,
             label=condition.name,
@@ -913,7 +975,6 @@ def _condition_facet(listings: QuerySet, params: SearchParams) -> Facet:
         for condition in Condition.objects.order_by("rank")
         if counts.get(condition.slug) or condition.slug in params.conditions
     ]
-    return Facet(name="condition", label="Condition", values=values, is_approximate=approximate)
 
 
 def price_range_value(lowest: Decimal | None, below: Decimal | None) -> str:
@@ -928,63 +989,68 @@ def price_range_label(lowest: Decimal | None, below: Decimal | None) -> str:
     return f"{lowest} to {below}"
 
 
-def _price_facet(listings: QuerySet, params: SearchParams) -> Facet:
-    ranges = {}
-    for index, (lowest, below) in enumerate(PRICE_RANGES):
-        condition = Q()
-        if lowest is not None:
-            condition &= Q(price__gte=lowest)
-        if below is not None:
-            condition &= Q(price__lt=below)
-        ranges[f"range_{index}"] = Count("pk", filter=condition)
-    counts = _sample(listings).aggregate(sampled=Count("pk"), **ranges)
-    values = [
-        FacetValue(
-            value=price_range_value(lowest, below),
-            label=price_range_label(lowest, below),
-            count=counts[f"range_{index}"],
-            selected=(params.price_min, params.price_max) == (lowest, below),
+def _price_facet(rows: list[_Row], params: SearchParams) -> list[FacetValue]:
+    values = []
+    for lowest, below in PRICE_RANGES:
+        count = sum(
+            1 for row in rows if (lowest is None or row.price >= lowest) and (below is None or row.price < below)
         )
-        for index, (lowest, below) in enumerate(PRICE_RANGES)
-    ]
-    values = [value for value in values if value.count or value.selected]
-    return Facet(name="price", label="Price", values=values, is_approximate=counts["sampled"] >= FACET_SAMPLE)
+        selected = (params.price_min, params.price_max) == (lowest, below)
+        if count or selected:
+            values.append(
+                FacetValue(
+                    value=price_range_value(lowest, below),
+                    label=price_range_label(lowest, below),
+                    count=count,
+                    selected=selected,
+                )
+            )
+    return values
 
 
-def _country_facet(listings: QuerySet, params: SearchParams) -> Facet:
-    counts, approximate = _grouped(listings, "shop__country")
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    shown = list(params.countries) + [code for code, _ in ranked if code not in params.countries][:COUNTRY_FACET_SIZE]
-    values = [
+def _country_facet(rows: list[_Row], params: SearchParams) -> list[FacetValue]:
+    counts = Counter(row.country for row in rows)
+    ranked = [code for code, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    shown = list(params.countries) + [code for code in ranked if code not in params.countries][:COUNTRY_FACET_SIZE]
+    return [
         FacetValue(value=code, label=countries.name(code), count=counts.get(code, 0), selected=code in params.countries)
         for code in shown
     ]
-    return Facet(name="country", label="Shop's country", values=values, is_approximate=approximate)
 
 
-def _ships_to_facet(listings: QuerySet, params: SearchParams, country: str) -> Facet:
-    counts = _sample(listings).aggregate(sampled=Count("pk"), ships=Count("pk", filter=ships_to_filter(country)))
-    value = FacetValue(
-        value=country,
-        label=f"Ships to {countries.name(country)}",
-        count=counts["ships"],
-        selected=params.ships_to == country,
-    )
-    return Facet(name="ships_to", label="Shipping", values=[value], is_approximate=counts["sampled"] >= FACET_SAMPLE)
+def _ships_to_facet(rows: list[_Row], params: SearchParams, country: str) -> list[FacetValue]:
+    count = sum(1 for row in rows if row.country == country or country in row.ships_to)
+    return [
+        FacetValue(
+            value=country, label=f"Ships to {countries.name(country)}", count=count, selected=params.ships_to == country
+        )
+    ]
 
 
-def _facets(matched: QuerySet, filters: _Filters, params: SearchParams, tree, *, total: int, country) -> list[Facet]:
-    """Each facet counts what the other chosen facets leave (its own choice left out, so its
-    other values stay visible as alternatives), one query each."""
+def _facets(matched: QuerySet, params: SearchParams, tree, *, country: str | None) -> list[Facet]:
+    """Facet counts for the words: each facet counts what the other chosen facets leave (its
+    own choice left out, so that its other values stay offered as alternatives).
+
+    Counted in Python over one sample of the matches (FACET_SAMPLE rows and their tags, two
+    queries) rather than with a grouped query per facet: on a word found in much of the
+    catalog, each grouped query would scan the matches again. When the words match more than
+    the sample, every count is a lower bound and the facets say so."""
+    rows, names = _sample_rows(matched)
+    canonical = _canonical_tags(params.tags)
+    checks = _row_checks(params, tree, canonical)
+    approximate = len(rows) >= FACET_SAMPLE
     facets = [
-        _category_facet(filters.apply(matched, without="category"), params, tree),
-        _tag_facet(filters.apply(matched), params, total=total),
-        _condition_facet(filters.apply(matched, without="condition"), params),
-        _price_facet(filters.apply(matched, without="price"), params),
-        _country_facet(filters.apply(matched, without="country"), params),
+        Facet("category", "Category", _category_facet(_kept(rows, checks, without="category"), params, tree)),
+        Facet("tag", "Tags", _tag_facet(_kept(rows, checks, without="tag"), params, canonical, names)),
+        Facet("condition", "Condition", _condition_facet(_kept(rows, checks, without="condition"), params)),
+        Facet("price", "Price", _price_facet(_kept(rows, checks, without="price"), params)),
+        Facet("country", "Shop's country", _country_facet(_kept(rows, checks, without="country"), params)),
     ]
     if country:
-        facets.append(_ships_to_facet(filters.apply(matched, without="ships_to"), params, country))
+        kept = _kept(rows, checks, without="ships_to")
+        facets.append(Facet("ships_to", "Shipping", _ships_to_facet(kept, params, country)))
+    for facet in facets:
+        facet.is_approximate = approximate
     return facets
 
 
@@ -1067,7 +1133,7 @@ def _run(params: SearchParams, tree, *, viewer_country: str | None, with_facets:
     attach_card_tags(listings)
     facets = []
     if with_facets:
-        facets = _facets(matched, filters, params, tree, total=count, country=params.ships_to or viewer_country)
+        facets = _facets(matched, params, tree, country=params.ships_to or viewer_country)
     return SearchResults(
         params=params,
         listings=listings,

@@ -126,9 +126,8 @@ def test_drafts_and_paused_listings_never_show(client, shop):
 def test_the_page_issues_a_fixed_number_of_queries(client, shop, buyer, count, django_assert_num_queries):
     _fill(shop, buyer, count)
 
-    # people, category tree, count, rank, page, images, card tags, facets: category, tag,
-    # condition (+ the conditions), price, country
-    with django_assert_num_queries(13):
+    # people, category tree, count, rank, page, images, card tags, facet sample, its tags, conditions
+    with django_assert_num_queries(10):
         response = client.get("/search/", {"q": "lantern"})
 
     assert len(response.context["results"].listings) == count
@@ -141,9 +140,9 @@ def test_the_page_signed_in_with_filters_issues_a_fixed_number_of_queries(
     _fill(shop, buyer, count)
     client.force_login(buyer)
 
-    # session, user, conditions (validation), people, tree, count, page, images, card tags, six facets
-    # (the condition facet with the conditions, ships to the buyer's GB), unread notifications
-    with django_assert_num_queries(17):
+    # session, user, conditions (validation), people, tree, count, page, images, card tags, facet
+    # sample, its tags, the chosen tag's canonical slug, conditions, unread notifications
+    with django_assert_num_queries(14):
         response = client.get("/search/", {"q": "lantern", "condition": "good", "tag": "brass", "sort": "price"})
 
     assert len(response.context["results"].listings) == count
@@ -232,8 +231,8 @@ def test_api_reports_a_corrected_query(api, shop):
 def test_api_issues_a_fixed_number_of_queries(api, shop, buyer, count, django_assert_num_queries):
     _fill(shop, buyer, count)
 
-    # count, rank, page, images, card tags, tree, five facets (+ the conditions)
-    with django_assert_num_queries(12):
+    # tree, count, rank, page, images, card tags, facet sample, its tags, conditions
+    with django_assert_num_queries(9):
         response = api.get("/api/search/", {"q": "lantern"})
 
     assert len(response.json()["results"]) == count
