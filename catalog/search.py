@@ -1041,7 +1041,8 @@ def _facets(matched: QuerySet, params: SearchParams, tree, *, country: str | Non
     approximate = len(rows) >= FACET_SAMPLE
     facets = [
         Facet("category", "Category", _category_facet(_kept(rows, checks, without="category"), params, tree)),
-        Facet("tag", "Tags", _tag_facet(_kept(rows, checks, without="tag"), params, canonical, names)),
+        # Chosen tags combine (each narrows further): this facet counts within the results.
+        Facet("tag", "Tags", _tag_facet(_kept(rows, checks, without=""), params, canonical, names)),
         Facet("condition", "Condition", _condition_facet(_kept(rows, checks, without="condition"), params)),
         Facet("price", "Price", _price_facet(_kept(rows, checks, without="price"), params)),
         Facet("country", "Shop's country", _country_facet(_kept(rows, checks, without="country"), params)),

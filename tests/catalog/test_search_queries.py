@@ -279,6 +279,8 @@ def test_choosing_facets_narrows_results_and_the_other_counts(catalog_with_facet
 
 def test_tags_price_and_shipping_filters(catalog_with_facets):
     assert set(titles(search_for(q="river", tag="paris"))) == {"River Seine", "River Maas"}
+    # Tags combine: the tag facet counts within the results, so no other tag is offered here.
+    assert facet(search_for(q="river", tag="paris"), "tag") == {"paris": 2}
     assert titles(search_for(q="river", tag=["paris", "london"])) == []
     assert titles(search_for(q="river", price_min="10", price_max="25", sort="price")) == ["River Maas", "River Rhine"]
     assert titles(search_for(q="river", price_min="250")) == ["River Danube"]
