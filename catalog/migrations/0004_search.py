@@ -1,6 +1,6 @@
 """The search index: documents and lexicon on every database, and each backend's own parts.
 
-PostgreSQL gets pg_trgm (TrigramExtension does nothing on other databases), a GIN index on
+PostgreSQL gets pg_trgm (created on PostgreSQL only, both ways), a GIN index on
 the documents' tsvector and a trigram GIN index on the lexicon; SQLite gets an FTS5 table.
 Each backend's part is created only on its own database, so migrations run on both."""
 
@@ -8,6 +8,14 @@ import django.contrib.postgres.search
 import django.db.models.deletion
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
+
+class TrigramExtensionOnPostgreSQL(TrigramExtension):
+    """pg_trgm: Django's operation skips other databases on the way forward but not back."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
 
 POSTGRESQL_INDEXES = [
     (
@@ -55,7 +63,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
+        TrigramExtensionOnPostgreSQL(),
         migrations.CreateModel(
             name="SearchDocument",
             fields=[
