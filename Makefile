@@ -27,7 +27,7 @@ migrate: install ## Apply database migrations
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate ## Load the demo data (idempotent)
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --listings 600
 
 run: seed ## Install, migrate, load demo data and serve on http://127.0.0.1:8000
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -204,6 +205,8 @@ class Listing(models.Model):
             models.Index(fields=["status", "-published_at"]),
             models.Index(fields=["shop", "status", "-published_at"]),
             models.Index(fields=["work", "status"]),
+            # Search sorted by price walks this index (keyset pagination: see catalog.search).
+            models.Index(fields=["status", "price", "id"], name="catalog_listing_price_sort"),
         ]
 
     def __str__(self) -> str:
@@ -263,3 +266,45 @@ class TagFollowNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} told of {self.listing_id}"
+
+
+class SearchDocument(models.Model):
+    """The search index's record of one listing on sale, written only by catalog.search.
+
+    A listing has a document while it is active or sold out (the statuses someone can
+    find it in); drafts and paused listings have none. `terms` are the distinct words the
+    listing adds to the SearchTerm lexicon, kept so that reindexing can take back exactly
+    what it added. `vector` is PostgreSQL's weighted tsvector (title A, creator B, tags C,
+    description D), searched through the GIN index created by migration 0004 on PostgreSQL
+    only; on SQLite the column stays empty and the FTS5 table of the same migration holds
+    the text instead.
+
+    Not a foreign-key constraint: deleting a listing leaves its document until
+    catalog.search.reindex_listings (run on commit) removes it along with its lexicon
+    counts; searches always join the listings table, so such a row is never shown."""
+
+    listing = models.OneToOneField(
+        Listing, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="search_document"
+    )
+    terms = models.TextField(blank=True)
+    vector = SearchVectorField(null=True)
+    indexed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"search document of listing {self.listing_id}"
+
+
+class SearchTerm(models.Model):
+    """A word of the catalog (from titles, creators and tags) and how many listings on sale
+    use it: the lexicon that typo corrections and autocomplete draw from (with a trigram
+    index on PostgreSQL). Counts move with every reindex and are recounted exactly by the
+    rebuild_search_index command."""
+
+    term = models.CharField(max_length=40, unique=True)
+    listing_count = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["term"]
+
+    def __str__(self) -> str:
+        return self.term

@@ -4,7 +4,9 @@ Each function checks that `actor` is one of the shop's people (PermissionDenied
 otherwise; pages and API resolve the shop with sellers.selectors.access_shop_for_edit
 first, so outsiders see a 404 before reaching here), validates everything before
 writing, raises ValidationError with a dict of field -> messages, and writes in one
-transaction: a refused call saves nothing.
+transaction: a refused call saves nothing. Every change to what search finds (text,
+tags, status, existence) names the listings to catalog.search, which reindexes them
+once the transaction commits.
 """
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -19,7 +21,7 @@ from marketplace.money import CURRENCY_CODES, MAX_PRICE, MIN_PRICE
 from sellers.models import Shop
 from sellers.selectors import is_shop_member
 
-from . import tagging
+from . import search, tagging
 from .identifiers import normalise_identifier
 from .models import Category, Condition, Listing, ListingImage, Work
 
@@ -278,6 +280,7 @@ def listing_create(
         _apply(listing, cleaned)
         _settle_status(listing, previous_status=None)
         _save_guarding_sku(listing)
+        search.reindex_listings_on_commit(listing_ids=[listing.pk])
     return listing
 
 
@@ -299,6 +302,7 @@ def listing_update(*, listing: Listing, actor, **fields) -> Listing:
         _apply(current, cleaned)
         _settle_status(current, previous_status=previous_status)
         _save_guarding_sku(current)
+        search.reindex_listings_on_commit(listing_ids=[current.pk])
         if current.status == Listing.Status.ACTIVE and previous_status != Listing.Status.ACTIVE:
             # Tagged while a draft or paused: the tags' followers hear of it now it is for sale.
             tagging.tag_followers_notify(listing=current, actor=actor)
@@ -337,6 +341,7 @@ def listing_duplicate(*, listing: Listing, actor) -> Listing:
             published_at=None,
         )
         copy.save()
+        search.reindex_listings_on_commit(listing_ids=[copy.pk])
     return copy
 
 
@@ -351,6 +356,7 @@ def listing_delete(*, listing: Listing, actor) -> None:
     _require_member(actor=actor, shop=listing.shop)
     with transaction.atomic():
         names = [name for pair in listing.images.values_list("thumbnail", "large") for name in pair]
+        search.reindex_listings_on_commit(listing_ids=[listing.pk])
         listing.delete()
         _delete_files_on_commit(names)
 
@@ -410,6 +416,7 @@ def listings_bulk_pause(*, shop: Shop, actor, listing_ids) -> int:
     with transaction.atomic():
         listings = _shop_listings_for_bulk(shop=shop, listing_ids=listing_ids)
         ids = [item.pk for item in listings if item.status in {Listing.Status.ACTIVE, Listing.Status.SOLD_OUT}]
+        search.reindex_listings_on_commit(listing_ids=ids)
         return Listing.objects.filter(pk__in=ids).update(status=Listing.Status.PAUSED, updated_at=timezone.now())
 
 
@@ -448,6 +455,7 @@ def listings_bulk_change_price(*, shop: Shop, actor, listing_ids, percent) -> in
         now = timezone.now()
         for listing in listings:
             listing.updated_at = now
+        # No reindex: prices are not in the search documents, searches read them from the listings.
         Listing.objects.bulk_update(listings, ["price", "updated_at"])
     return len(listings)
 
@@ -463,4 +471,5 @@ def listings_bulk_add_tag(*, shop: Shop, actor, listing_ids, name: str) -> int:
             except ValidationError as error:
                 messages = error.message_dict.get("name", error.messages) if hasattr(error, "message_dict") else None
                 raise ValidationError({"name": messages or error.messages}) from error
+        search.reindex_listings_on_commit(listing_ids=[listing.pk for listing in listings])
     return len(listings)

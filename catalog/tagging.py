@@ -26,7 +26,7 @@ from django.utils import timezone
 from notifications.services import notify
 from sellers.selectors import is_shop_member
 
-from . import selectors
+from . import search, selectors
 from .models import Listing, Tag, TagFollow, TagFollowNotice, TaggedListing
 
 MAX_TAG_LENGTH = 50
@@ -316,8 +316,9 @@ def _after_tags_changed(*, listing_ids, tag_ids) -> None:
 
     The touched tags' use counts are counted again from their applications, which also heals
     counts left behind by deleted listings. `listing_ids` are the listings whose tags changed:
-    what a search index of listings re-indexes."""
+    their search documents carry tag names, so they are re-indexed once the change commits."""
     _recount(Tag.objects.filter(pk__in=set(tag_ids)))
+    search.reindex_listings_on_commit(listing_ids=list(listing_ids))
 
 
 def _tell_followers(*, listing: Listing, tags: list[Tag], actor) -> None:

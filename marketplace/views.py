@@ -1,3 +1,4 @@
+from django.http import QueryDict
 from django.shortcuts import render
 
 from accounts.selectors import people_search
@@ -11,10 +12,75 @@ def home(request):
     return render(request, "marketplace/home.html", {"sections": home_sections()})
 
 
+def _search_url(params: QueryDict, **changes) -> str:
+    """The search page with `params` changed: a value of None removes the parameter, a list
+    sets every value; any change starts again from the first page."""
+    changed = params.copy()
+    changed.pop("cursor", None)
+    for name, value in changes.items():
+        if value is None:
+            changed.pop(name, None)
+        elif isinstance(value, list):
+            changed.setlist(name, value)
+        else:
+            changed[name] = value
+    return "?" + changed.urlencode() if changed else "?"
+
+
+def _facet_links(facets, params: QueryDict) -> dict:
+    """The links of the facets a person follows rather than ticks: categories and price ranges."""
+    links: dict = {}
+    for facet in facets:
+        if facet.name == "category":
+            links["category"] = [
+                (value, None if value.selected else _search_url(params, category=value.value)) for value in facet.values
+            ]
+            links["all_categories"] = _search_url(params, category=None)
+        elif facet.name == "price":
+            links["price"] = []
+            for value in facet.values:
+                lowest, below = value.value.split("-")
+                url = _search_url(params, price_min=lowest or None, price_max=below or None)
+                links["price"].append((value, None if value.selected else url))
+            links["any_price"] = _search_url(params, price_min=None, price_max=None)
+    return links
+
+
 def search(request):
-    query = request.GET.get("q", "").strip()[:200]
+    """People and listings for what was typed in the header's search box, with facets, sort
+    and pagination for the listings (the same parameters as /api/search/)."""
+    from catalog import search as catalog_search
+    from catalog.selectors import country_choices, viewer_country
+
+    params, errors = catalog_search.parse_search_params(request.GET, max_page_size=catalog_search.PAGE_SIZE)
+    query = params.text.strip()
     people = people_search(query=query) if query else []
-    return render(request, "marketplace/search.html", {"query": query, "people": people})
+    results = None
+    if query or params.has_filters:
+        results = catalog_search.search_listings(params=params, viewer_country=viewer_country(user=request.user))
+    context = {"query": query, "people": people, "results": results, "errors": errors, "params": params}
+    if results is not None:
+        searched = request.GET.copy()
+        if results.was_corrected:
+            searched["q"] = results.params.text
+        context.update(
+            facets={facet.name: facet for facet in results.facets},
+            facet_links=_facet_links(results.facets, searched),
+            sort_choices=catalog_search.SORT_CHOICES,
+            sort=params.sort or ("relevance" if params.words else "newest"),
+            country_choices=country_choices(),
+            next_url=_search_url(searched, cursor=results.next_cursor) if results.next_cursor else None,
+            first_url=_search_url(searched) if params.cursor else None,
+            close_words=[
+                (
+                    word,
+                    term,
+                    _search_url(request.GET, q=" ".join(term if each == word else each for each in params.words)),
+                )
+                for word, term in results.close_words
+            ],
+        )
+    return render(request, "marketplace/search.html", context)
 
 
 def status_page(request):

@@ -32,6 +32,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from catalog.models import Condition, Listing
+from catalog.search import reindex_listings_on_commit
 from marketplace.money import MAX_PRICE, MIN_PRICE
 
 from .models import InventoryImport, InventoryImportRow, Shop
@@ -631,6 +632,9 @@ def _record_row(row: ImportRow, existing: Listing | None, context: _Context) -> 
                 logger.exception("inventory import %s: line %s failed", context.job.pk, row.line_number)
                 outcome, listing = InventoryImportRow.Outcome.REJECTED, None
                 note = "could not be imported because of an error on our side"
+            if listing is not None:
+                # The row's tags and image are written after the listing itself: index it as a whole.
+                reindex_listings_on_commit(listing_ids=[listing.pk])
             InventoryImportRow.objects.create(
                 inventory_import=context.job,
                 line_number=row.line_number,

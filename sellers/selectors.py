@@ -87,17 +87,17 @@ def _tag_filter(tag_slug: str):
 
 def storefront_listings(*, shop: Shop, query: str = "", tag_slug: str = "", sort: str = "newest"):
     """What the storefront shows: the shop's listings on sale (active or sold out), filtered by
-    `query` (title or author/artist) and by a tag, in the given order (see STOREFRONT_SORTS).
-
-    The one place the storefront filters, so a real search backend can be plugged in here."""
+    `query` through the catalog's search (every word, in the title, author/artist, tags or
+    description) and by a tag, in the given order (see STOREFRONT_SORTS)."""
     from catalog.models import Listing
+    from catalog.search import listings_matching
 
     listings = Listing.objects.filter(
         shop=shop, status__in=[Listing.Status.ACTIVE, Listing.Status.SOLD_OUT]
     ).select_related("condition", "shop")
     query = (query or "").strip()
     if query:
-        listings = listings.filter(Q(title__icontains=query) | Q(creator__icontains=query))
+        listings = listings_matching(listings=listings, text=query)
     if tag_slug:
         listings = listings.filter(_tag_filter(tag_slug))
     return listings.order_by(*STOREFRONT_SORTS.get(sort, STOREFRONT_SORTS["newest"]))

@@ -65,8 +65,11 @@ class ShopFactory(factory.django.DjangoModelFactory):
 
 
 class ListingFactory(factory.django.DjangoModelFactory):
+    """A listing saved directly, then indexed for search as the listing services do on commit."""
+
     class Meta:
         model = "catalog.Listing"
+        skip_postgeneration_save = True
 
     shop = factory.SubFactory(ShopFactory)
     title = factory.Sequence(lambda n: f"A Field Guide to Lichens, volume {n}")
@@ -77,3 +80,10 @@ class ListingFactory(factory.django.DjangoModelFactory):
     quantity = 1
     status = "active"
     published_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def search_index(self, create, extracted, **kwargs):
+        if create:
+            from catalog.search import reindex_listings
+
+            reindex_listings(listing_ids=[self.pk])

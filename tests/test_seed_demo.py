@@ -40,3 +40,47 @@ def test_seed_demo_refuses_production_without_explicit_consent(settings):
         call_command("seed_demo")
 
     assert User.objects.count() == 0
+
+
+def _catalog_snapshot():
+    from catalog.models import Listing, TaggedListing
+
+    listings = list(
+        Listing.objects.order_by("sku").values_list("sku", "shop__slug", "title", "price", "status", "published_at")
+    )
+    return listings, TaggedListing.objects.count()
+
+
+def test_seed_demo_listings_is_deterministic_idempotent_and_searchable():
+    from catalog import search
+    from catalog.models import Listing, SearchDocument
+
+    call_command("seed_demo", seed=7, listings=60)
+    first = _catalog_snapshot()
+    call_command("seed_demo", seed=7, listings=60)
+
+    assert _catalog_snapshot() == first
+    assert Listing.objects.count() == 60
+    assert Listing.objects.values("shop").distinct().count() == 12
+    indexed = Listing.objects.filter(status__in=["active", "sold_out"]).count()
+    assert SearchDocument.objects.count() == indexed
+    # Zipf-like titles: the most common words are in many titles, invented ones in few, others in none.
+    common = search.search_listings(params=search.SearchParams(text="history", sort="newest"))
+    assert common.count > 0
+    assert search.search_listings(params=search.SearchParams(text="zzyzxqq")).count == 0
+
+
+def test_seed_demo_listings_grows_to_a_larger_count_keeping_the_first_ones():
+    from catalog.models import Listing
+
+    call_command("seed_demo", seed=7, listings=20)
+    first = _catalog_snapshot()[0]
+    call_command("seed_demo", seed=7, listings=30)
+
+    assert Listing.objects.count() == 30
+    assert _catalog_snapshot()[0][:20] == first
+
+
+def test_seed_demo_refuses_a_negative_number_of_listings():
+    with pytest.raises(CommandError, match="zero or more"):
+        call_command("seed_demo", listings=-1)

@@ -14,17 +14,44 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
         parser.add_argument(
+            "--listings",
+            type=int,
+            default=0,
+            metavar="N",
+            help="also fill the catalog with N demo listings in demo shops (bulk inserts), then rebuild the "
+            "search index",
+        )
+        parser.add_argument(
             "--allow-production",
             action="store_true",
             help="load demo accounts even with PLURAL_ENV=production (they share a known password)",
         )
 
-    def handle(self, *args, seed: int, allow_production: bool, **options):
+    def _progress(self, text: str):
+        """Progress on one line of a terminal; nothing in a log."""
+        if not self.stdout.isatty():
+            return None
+        return lambda done: self.stdout.write(f"  {done:,} {text}", ending="\r")
+
+    def handle(self, *args, seed: int, listings: int, allow_production: bool, **options):
         if settings.IS_PRODUCTION and not allow_production:
             raise CommandError("Refusing to load demo accounts with a known password in production.")
+        if listings < 0:
+            raise CommandError("--listings must be zero or more.")
         rng = random.Random(seed)  # noqa: S311 - deterministic demo data, not secrets
         with transaction.atomic():
             people = seed_people(rng=rng)
+        if listings:
+            from catalog.demo import seed_listings
+
+            created = seed_listings(
+                seed=seed,
+                count=listings,
+                people=people,
+                progress=self._progress(f"of {listings:,} listings ready"),
+            )
+            self.stdout.write(f"Demo catalog ready: {listings:,} listings ({created:,} new), search index rebuilt.")
+        with transaction.atomic():
             seed_tags(people=people, seed=seed)
         self.stdout.write(
             self.style.SUCCESS(
