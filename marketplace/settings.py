@@ -365,6 +365,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStateEnum": "orders.lifecycle.State",
+        "ServiceStateEnum": [("ok", "ok"), ("degraded", "degraded"), ("down", "down")],
+    },
 }
 
 # --- Internationalisation -------------------------------------------------

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 
 from marketplace.money import CURRENCY_CHOICES
+from sellers.models import PaymentMethod
 
 from .lifecycle import RETURN_REASON_CHOICES, Actor, State
 
@@ -266,6 +267,10 @@ class Order(models.Model):
     @property
     def item_count(self) -> int:
         return sum(item.quantity for item in self.items.all())
+
+    @property
+    def payment_method_label(self) -> str:
+        return dict(PaymentMethod.choices).get(self.payment_method, self.payment_method)
 
     @property
     def net(self) -> Decimal:

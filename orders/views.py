@@ -9,6 +9,7 @@ again with the message and what was typed.
 import csv
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -166,10 +167,18 @@ def checkout(request):
             key = uuid.uuid4().hex
         else:
             return redirect("orders:confirmation", pk=placed.pk)
+    for group in view.groups:
+        options = [option.method for option in group.payment_options]
+        group.chosen_payment = payment_methods.get(group.shop.pk) or (options[0] if options else "")
+        group.note = notes.get(group.shop.pk, "")
+        group.acceptance_days = max(group.shop.processing_days, 1)
+        group.return_window_days = selectors.shop_terms(shop=group.shop).return_window_days
     return render(
         request,
         "orders/checkout.html",
         {
+            "cancel_unaccepted_days": settings.ORDERS_CANCEL_UNACCEPTED_AFTER.days,
+            "payment_days": settings.ORDERS_PAYMENT_PERIOD.days,
             "view": view,
             "addresses": addresses,
             "chosen": chosen,
@@ -219,7 +228,10 @@ def _order_context(order, *, side: str) -> dict:
         "deadlines": selectors.open_deadlines(order=order, side=side),
         "actions": selectors.available_actions(order=order, side=side),
         "transitions": TRANSITIONS,
-        "payment_instructions": provider.instructions(order=order) if provider else "",
+        # How to pay matters until the order is paid.
+        "payment_instructions": provider.instructions(order=order)
+        if provider and order.state in {State.NEW, State.ACCEPTED}
+        else "",
         "return_request": getattr(order, "return_request", None),
         "return_deadline": selectors.return_deadline(order),
         "acceptance_is_late": selectors.acceptance_is_late(order=order),
