@@ -50,7 +50,7 @@ def test_both_sides_are_told_the_deadlines_in_advance(placed):
         "and it counts against the shop.",
         "If Olive's Books has not accepted it, the order is cancelled automatically on Fri 6 Mar 2026, 10:00 UTC.",
     ]
-    assert [d.text for d in open_deadlines(order=order, side=Actor.SHOP)][0] == (
+    assert open_deadlines(order=order, side=Actor.SHOP)[0].text == (
         "Accept or decline by Wed 4 Mar 2026, 10:00 UTC (your processing time). After that the buyer may cancel, "
         "and it counts against your completion rate."
     )
