@@ -233,7 +233,7 @@ class ShopOrderSerializer(OrderSerializer):
 
 
 class CheckoutSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
+    id = serializers.IntegerField()
     idempotency_key = serializers.CharField()
     created_at = serializers.DateTimeField()
     orders = OrderSerializer(many=True)
