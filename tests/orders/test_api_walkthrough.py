@@ -104,8 +104,8 @@ def test_three_shops_one_checkout_through_the_api(
     returned = act(tess, "tess-prints", tess_id, transition="accept_return")
     assert returned["state"] == "returned"
     assert (
-        returned["timeline"][-1]["message"]
-        == "Tess's Prints accepted the return. Tess's Prints refunds 47.00 GBP directly, by cheque or bank transfer, as you agree."
+        returned["timeline"][-1]["message"] == "Tess's Prints accepted the return. "
+        "Tess's Prints refunds 47.00 GBP directly, by cheque or bank transfer, as you agree."
     )
 
     # Olive's order completes on its timer once its return window has closed.
