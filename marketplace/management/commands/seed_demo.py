@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import DEMO_PASSWORD, seed_people
+from orders.demo import seed_orders
 
 
 class Command(BaseCommand):
@@ -24,9 +25,10 @@ class Command(BaseCommand):
         rng = random.Random(seed)  # noqa: S311 - deterministic demo data, not secrets
         with transaction.atomic():
             people = seed_people(rng=rng)
+            orders = seed_orders(rng=rng, people=people)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {len(people)} people. Log in as {people[0].email} "
+                f"Demo data ready: {len(people)} people, {orders} new orders. Log in as {people[0].email} "
                 f"(or any demo person) with the password {DEMO_PASSWORD!r}."
             )
         )
