@@ -330,7 +330,9 @@ CompletionRateSerializer = inline_serializer(
 
 
 def _cart_out(request, cart) -> dict:
-    return CartSerializer(selectors.cart_view(cart=cart, user=request.user)).data
+    view = selectors.cart_view(cart=cart, user=request.user)
+    services.cart_count_remember(user=request.user, session=request.session, count=view.item_count)
+    return CartSerializer(view).data
 
 
 def _shop_ids_by_slug(values: dict | None) -> dict[int, str]:
@@ -473,6 +475,7 @@ class CheckoutAPIView(APIView):
             payment_methods=_shop_ids_by_slug(values.get("payment_methods")),
             notes=_shop_ids_by_slug(values.get("notes")),
         )
+        services.cart_count_remember(user=request.user, session=request.session)
         placed = selectors.access_checkout_for_buyer(user=request.user, checkout_id=placed.pk)
         orders = [
             selectors.access_order_for_buyer(user=request.user, order_id=order.pk) for order in placed.orders.all()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
@@ -22,6 +22,9 @@ from .lifecycle import BEFORE_SHIPPING, SHOP_TO_DO, TIMERS_BY_NAME, Actor, State
 from .models import Address, Cart, CartItem, Checkout, Order, OrderDeadline, OrderEvent, ShopTerms
 
 SESSION_CART_KEY = "orders_cart_token"
+# The header's cart count, kept in the session by services.cart_count_remember so that pages
+# spend no query on it; the cart page and every change to the cart through Plural refresh it.
+SESSION_CART_COUNT_KEY = "orders_cart_count"
 CENT = Decimal("0.01")
 COMPLETION_PERIOD = datetime.timedelta(days=183)
 
@@ -45,7 +48,7 @@ def cart_find(*, user, session) -> Cart | None:
 
 
 def cart_item_count(*, user, session) -> int:
-    """The header's number: how many copies the cart holds (one query; none for a guest without a cart)."""
+    """How many copies the cart holds (one query; none for a guest without a cart)."""
     if user is not None and user.is_authenticated:
         items = CartItem.objects.filter(cart__owner_id=user.pk)
     else:
@@ -430,17 +433,46 @@ class CompletionRate:
 FULFILLED_STATES = [State.SHIPPED, State.DELIVERED, State.COMPLETED, State.RETURN_REQUESTED, State.RETURNED]
 
 
-def shop_completion_rate(*, shop: Shop, now: datetime.datetime | None = None) -> CompletionRate:
-    """The share of the shop's orders of the last six months that it fulfilled (shipped) rather
-    than cancelled on its side (declined, or failed to accept in time). Cancellations by the
-    buyer and unpaid orders that lapsed count neither way; orders still open wait for an outcome.
-    Worked out from the orders themselves, so no one can write it up or down (one query)."""
+@dataclass(frozen=True)
+class ShopOrderFacts:
+    """What the storefront says of a shop's orders."""
+
+    completion: CompletionRate
+    return_window_days: int
+
+
+def shop_order_facts(*, shop: Shop, now: datetime.datetime | None = None) -> ShopOrderFacts:
+    """The shop's completion rate and return window, in one query.
+
+    The completion rate is the share of the shop's orders of the last six months that it
+    fulfilled (shipped) rather than cancelled on its side (declined, or failed to accept in
+    time). Cancellations by the buyer and unpaid orders that lapsed count neither way; orders
+    still open wait for an outcome. It is worked out from the orders themselves, so no one can
+    write it up or down."""
     since = (now or timezone.now()) - COMPLETION_PERIOD
-    totals = Order.objects.filter(shop=shop, placed_at__gte=since).aggregate(
-        fulfilled=Count("pk", filter=Q(state__in=FULFILLED_STATES)),
-        cancelled_by_shop=Count("pk", filter=Q(state=State.CANCELLED, cancelled_against_shop=True)),
+    recent = Q(orders__placed_at__gte=since)
+    row = (
+        Shop.objects.filter(pk=shop.pk)
+        .annotate(
+            fulfilled=Count("orders", filter=recent & Q(orders__state__in=FULFILLED_STATES)),
+            cancelled_by_shop=Count(
+                "orders", filter=recent & Q(orders__state=State.CANCELLED, orders__cancelled_against_shop=True)
+            ),
+            window=Subquery(ShopTerms.objects.filter(shop=OuterRef("pk")).values("return_window_days")[:1]),
+        )
+        .values("fulfilled", "cancelled_by_shop", "window")
+        .get()
     )
-    return CompletionRate(fulfilled=totals["fulfilled"], cancelled_by_shop=totals["cancelled_by_shop"])
+    window = row["window"] if row["window"] is not None else settings.ORDERS_DEFAULT_RETURN_WINDOW_DAYS
+    return ShopOrderFacts(
+        completion=CompletionRate(fulfilled=row["fulfilled"], cancelled_by_shop=row["cancelled_by_shop"]),
+        return_window_days=window,
+    )
+
+
+def shop_completion_rate(*, shop: Shop, now: datetime.datetime | None = None) -> CompletionRate:
+    """The shop's completion rate over the last six months (see shop_order_facts)."""
+    return shop_order_facts(shop=shop, now=now).completion
 
 
 # --- Commission and statements ------------------------------------------------------------------

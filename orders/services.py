@@ -48,8 +48,10 @@ from .models import (
     ShopTerms,
 )
 from .selectors import (
+    SESSION_CART_COUNT_KEY,
     SESSION_CART_KEY,
     acceptance_is_late,
+    cart_item_count,
     cart_view,
     commission_rate_for,
     money,
@@ -98,6 +100,15 @@ def cart_get_or_create(*, user, session) -> Cart:
         cart = Cart.objects.create()
         session[SESSION_CART_KEY] = str(cart.token)
     return cart
+
+
+def cart_count_remember(*, user, session, count: int | None = None) -> int:
+    """Keep the cart's item count in `session` for the header (counted unless `count` is given)."""
+    if count is None:
+        count = cart_item_count(user=user, session=session)
+    if session.get(SESSION_CART_COUNT_KEY) != count:
+        session[SESSION_CART_COUNT_KEY] = count
+    return count
 
 
 def _listing_for_cart(listing_id) -> Listing:

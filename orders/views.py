@@ -76,6 +76,7 @@ def cart_add(request):
     except ValidationError as error:
         messages.error(request, " ".join(_errors(error)))
         return redirect(back)
+    services.cart_count_remember(user=request.user, session=request.session)
     messages.success(request, f"“{item.listing.title}” is in your cart.")
     return redirect("orders:cart")
 
@@ -114,6 +115,7 @@ def cart(request):
             messages.error(request, " ".join(_errors(error)))
         return redirect("orders:cart")
     view = selectors.cart_view(cart=current, user=request.user)
+    services.cart_count_remember(user=request.user, session=request.session, count=view.item_count)
     return render(
         request,
         "orders/cart.html",
@@ -166,6 +168,7 @@ def checkout(request):
             # The buyer may try again after fixing things: that is a new checkout.
             key = uuid.uuid4().hex
         else:
+            services.cart_count_remember(user=request.user, session=request.session)
             return redirect("orders:confirmation", pk=placed.pk)
     for group in view.groups:
         options = [option.method for option in group.payment_options]

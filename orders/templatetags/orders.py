@@ -2,20 +2,15 @@ from decimal import Decimal
 
 from django import template
 
-from ..selectors import shop_completion_rate, shop_terms
+from ..selectors import shop_order_facts
 
 register = template.Library()
 
 
 @register.simple_tag
-def completion_rate(shop):
-    """The shop's completion rate over the last six months (see selectors.shop_completion_rate)."""
-    return shop_completion_rate(shop=shop)
-
-
-@register.simple_tag
-def order_terms(shop):
-    return shop_terms(shop=shop)
+def order_facts(shop):
+    """The shop's completion rate and return window (see selectors.shop_order_facts)."""
+    return shop_order_facts(shop=shop)
 
 
 @register.filter
