@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from marketplace.images import ImageSize, process_image_upload
@@ -473,3 +474,36 @@ def listings_bulk_add_tag(*, shop: Shop, actor, listing_ids, name: str) -> int:
                 raise ValidationError({"name": messages or error.messages}) from error
         search.reindex_listings_on_commit(listing_ids=[listing.pk for listing in listings])
     return len(listings)
+
+
+# --- Stock taken and given back by orders ------------------------------------------------------
+
+
+def listing_stock_take(*, listing_id: int, quantity: int) -> bool:
+    """Take `quantity` copies of an active listing for an order; False when fewer are left.
+
+    One conditional UPDATE decides (`quantity >= n` in its WHERE clause, with the
+    catalog_listing_quantity_not_negative check constraint behind it), so two buyers racing
+    for the last copy can never both get it, on PostgreSQL or SQLite. A listing left without
+    copies becomes sold out, as _settle_status keeps it. Call inside the order's transaction."""
+    if quantity < 1:
+        raise ValueError("take at least one copy")
+    taken = Listing.objects.filter(pk=listing_id, status=Listing.Status.ACTIVE, quantity__gte=quantity).update(
+        quantity=F("quantity") - quantity, updated_at=timezone.now()
+    )
+    if taken:
+        Listing.objects.filter(pk=listing_id, status=Listing.Status.ACTIVE, quantity=0).update(
+            status=Listing.Status.SOLD_OUT
+        )
+    return bool(taken)
+
+
+def listing_stock_return(*, listing_id: int, quantity: int) -> None:
+    """Give back `quantity` copies of a cancelled order; a sold-out listing goes back on sale
+    (a paused or draft one keeps its status: its shop chose that)."""
+    if quantity < 1:
+        raise ValueError("return at least one copy")
+    Listing.objects.filter(pk=listing_id).update(quantity=F("quantity") + quantity, updated_at=timezone.now())
+    Listing.objects.filter(pk=listing_id, status=Listing.Status.SOLD_OUT, quantity__gt=0).update(
+        status=Listing.Status.ACTIVE
+    )

@@ -9,6 +9,7 @@ defaults and refuses to start without the settings production needs.
 import json
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     "sellers",
     "catalog",
     "notifications",
+    "orders",
 ]
 TAGGIT_CASE_INSENSITIVE = True
 
@@ -120,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.site",
                 "notifications.context_processors.unread_notifications",
+                "orders.context_processors.cart",
             ],
         },
     },
@@ -214,7 +217,31 @@ CELERY_BEAT_SCHEDULE = {
     },
     "notifications-sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
     "notifications-daily-digest": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=7, minute=0)},
+    "orders-run-timers": {"task": "orders.tasks.run_order_timers", "schedule": timedelta(minutes=5)},
 }
+
+# --- Orders ---------------------------------------------------------------
+# The operator's commission on each order's total (items and shipping), unless a shop has a
+# rate of its own (set in the admin: "Shops' order terms"). Fixed on each order when placed.
+ORDERS_COMMISSION_RATE = Decimal(env.str("PLURAL_COMMISSION_RATE", default="0.05"))
+if not Decimal("0") <= ORDERS_COMMISSION_RATE <= Decimal("1"):
+    raise ImproperlyConfigured("PLURAL_COMMISSION_RATE must be between 0 and 1, e.g. 0.05 for 5%.")
+# The timers of the order lifecycle (orders.lifecycle.TIMERS), stated to both sides on each order.
+# A new order not accepted within the shop's processing time is cancelled this much later:
+ORDERS_CANCEL_UNACCEPTED_AFTER = timedelta(days=env.int("PLURAL_ORDERS_CANCEL_UNACCEPTED_DAYS", default=2))
+# An accepted order paid directly to the shop (bank transfer, cash, cheque) must be paid within:
+ORDERS_PAYMENT_PERIOD = timedelta(days=env.int("PLURAL_ORDERS_PAYMENT_DAYS", default=7))
+# A shipped order nobody marked delivered counts as delivered after:
+ORDERS_ASSUME_DELIVERED_AFTER = timedelta(days=env.int("PLURAL_ORDERS_ASSUME_DELIVERED_DAYS", default=21))
+# A delivered order completes after this, or after the shop's return window if that is longer:
+ORDERS_COMPLETE_AFTER_DELIVERY = timedelta(days=env.int("PLURAL_ORDERS_COMPLETE_DAYS", default=7))
+# A shop has this long to decide on a return; undecided, it is accepted:
+ORDERS_RETURN_DECISION_PERIOD = timedelta(days=env.int("PLURAL_ORDERS_RETURN_DECISION_DAYS", default=7))
+# Reminders go out this long before each deadline:
+ORDERS_REMINDER_BEFORE = timedelta(hours=env.int("PLURAL_ORDERS_REMINDER_HOURS", default=24))
+# The return window of a shop that has not set its own, in days after delivery:
+ORDERS_DEFAULT_RETURN_WINDOW_DAYS = 14
+ORDERS_PAYMENT_PROVIDERS = ["orders.payments.manual.ManualProvider"]
 
 # --- E-mail ---------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
@@ -341,6 +368,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStateEnum": "orders.lifecycle.State",
+        "ServiceStateEnum": [("ok", "ok"), ("degraded", "degraded"), ("down", "down")],
+    },
 }
 
 # --- Internationalisation -------------------------------------------------

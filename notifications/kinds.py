@@ -31,6 +31,7 @@ KINDS: dict[str, Kind] = {
         Kind("message.new", "A new message in one of my conversations", "{actor} wrote to you: {subject}"),
         Kind("order.new", "A new order for my shop", "New order {order} from {actor}"),
         Kind("order.changed", "A change to one of my orders", "Order {order}: {change}"),
+        Kind("order.reminder", "A deadline coming up on one of my orders", "Reminder for order {order}: {reminder}"),
         Kind("offer.received", "An offer made to me", "{actor} made you an offer on {subject}"),
         Kind("thanks.received", "A thank-you note", "{actor} sent you a thank-you note"),
         Kind("review.received", "A review or rating of my shop or listings", "{actor} reviewed {subject}"),

@@ -1,0 +1,155 @@
+"""Fixtures of the orders tests: shops that take payment, listings, addresses, carts and orders."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from orders import services
+from orders.models import Address, Cart, CartItem, Order, OrderDeadline, OrderEvent, OrderItem
+from tests.factories import ListingFactory, ShopFactory, UserFactory
+
+
+@pytest.fixture
+def shop(shop):
+    """Olive's Books (GB, GBP), taking bank transfers and cash on pickup."""
+    shop.payment_methods = ["bank_transfer", "cash_on_pickup"]
+    shop.processing_days = 2
+    shop.save(update_fields=["payment_methods", "processing_days"])
+    return shop
+
+
+@pytest.fixture
+def other_shop(other_shop):
+    """Oscar's Records (NL, EUR), taking bank transfers, shipping to GB."""
+    other_shop.payment_methods = ["bank_transfer"]
+    other_shop.ships_to = ["GB", "DE"]
+    other_shop.save(update_fields=["payment_methods", "ships_to"])
+    return other_shop
+
+
+@pytest.fixture
+def third_shop(db):
+    owner = UserFactory(username="tess", display_name="Tess Third", email="tess@example.com")
+    return ShopFactory(
+        name="Tess's Prints",
+        slug="tess-prints",
+        owner=owner,
+        country="GB",
+        currency="GBP",
+        payment_methods=["cheque"],
+        domestic_first_item=Decimal("2.00"),
+        domestic_additional_item=Decimal("0.50"),
+    )
+
+
+@pytest.fixture
+def atlas(shop):
+    return ListingFactory(shop=shop, title="An Atlas of Rivers", price=Decimal("20.00"), quantity=2, sku="ATL-1")
+
+
+@pytest.fixture
+def lp(other_shop):
+    return ListingFactory(shop=other_shop, title="Blue Train LP", price=Decimal("30.00"), currency="EUR", quantity=1)
+
+
+@pytest.fixture
+def print_listing(third_shop):
+    return ListingFactory(shop=third_shop, title="Heron, linocut", price=Decimal("45.00"), quantity=1)
+
+
+@pytest.fixture
+def buyer_address(buyer):
+    return services.address_create(
+        user=buyer, full_name="Bea Buyer", line1="1 Harbour Row", city="Bristol", postal_code="BS1 4RN", country="GB"
+    )
+
+
+@pytest.fixture
+def other_buyer_address(other_buyer):
+    return services.address_create(
+        user=other_buyer,
+        full_name="Otto Other",
+        line1="2 Quay Street",
+        city="Bath",
+        postal_code="BA1 1AA",
+        country="GB",
+    )
+
+
+def fill_cart(user, *listings, quantity=1) -> Cart:
+    cart, _ = Cart.objects.get_or_create(owner=user)
+    for listing in listings:
+        services.cart_add_item(cart=cart, listing_id=listing.pk, quantity=quantity)
+    return cart
+
+
+def place(user, address, *listings, key="key-1", quantity=1):
+    """Fill `user`'s cart with `listings` and check out; the orders, by shop name."""
+    fill_cart(user, *listings, quantity=quantity)
+    checkout = services.checkout_place(buyer=user, idempotency_key=key, address_id=address.pk)
+    return list(checkout.orders.order_by("shop_name"))
+
+
+@pytest.fixture
+def order(buyer, buyer_address, atlas):
+    """A new order of one atlas from Olive's Books, shipped to Bristol."""
+    [placed] = place(buyer, buyer_address, atlas)
+    return placed
+
+
+def snapshot(order: Order):
+    """Everything about an order, to show that a refused action changed nothing."""
+    return (
+        list(Order.objects.filter(pk=order.pk).values()),
+        list(OrderItem.objects.filter(order=order).values()),
+        list(OrderEvent.objects.filter(order=order).values()),
+        list(OrderDeadline.objects.filter(order=order).values()),
+    )
+
+
+def cart_snapshot(user):
+    return list(CartItem.objects.filter(cart__owner=user).values("listing_id", "quantity", "price_seen"))
+
+
+def addresses_snapshot(user):
+    return list(Address.objects.filter(user=user).values())
+
+
+@pytest.fixture
+def people(request):
+    """Look a role fixture up by name; 'anonymous' is None."""
+
+    def get(role):
+        return None if role == "anonymous" else request.getfixturevalue(role)
+
+    return get
+
+
+@pytest.fixture
+def as_user(db, people):
+    """A page client signed in as the person in `role` (anonymous for "anonymous")."""
+
+    def make(role):
+        client = Client()
+        person = people(role) if isinstance(role, str) else role
+        if person is not None:
+            client.force_login(person)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(db, people):
+    """An API client authenticated as the person in `role`."""
+
+    def make(role):
+        client = APIClient()
+        person = people(role) if isinstance(role, str) else role
+        if person is not None:
+            client.force_authenticate(person)
+        return client
+
+    return make
