@@ -360,6 +360,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status": name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ListingStatusEnum": "catalog.models.Listing.Status",
+        "ReportStatusEnum": "messaging.models.Report.Status",
+    },
 }
 
 # --- Internationalisation -------------------------------------------------

@@ -36,7 +36,7 @@ class ShopBriefSerializer(serializers.Serializer):
 
 
 class ContextSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["listing"])
+    kind = serializers.CharField(help_text='What it is about: "listing" (orders will follow).')
     id = serializers.IntegerField(allow_null=True, help_text="Null once the listing is gone.")
     title = serializers.CharField()
     url = serializers.CharField(allow_blank=True)

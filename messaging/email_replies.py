@@ -108,7 +108,7 @@ class _HTMLText(HTMLParser):
         if self.skip_depth:
             self.skip_depth -= 1
             return
-        if tag in self.BLOCKS:
+        if tag in self.BLOCKS and tag != "li":  # list items start a line; ending one adds no blank line
             self.parts.append("\n")
 
     def handle_data(self, data):
