@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import DEMO_PASSWORD, seed_people
+from messaging.demo import seed_conversations
 
 
 class Command(BaseCommand):
@@ -24,9 +25,11 @@ class Command(BaseCommand):
         rng = random.Random(seed)  # noqa: S311 - deterministic demo data, not secrets
         with transaction.atomic():
             people = seed_people(rng=rng)
+            conversations = seed_conversations(people=people)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {len(people)} people. Log in as {people[0].email} "
+                f"Demo data ready: {len(people)} people, {len(conversations)} conversations. "
+                f"Log in as {people[0].email} "
                 f"(or any demo person) with the password {DEMO_PASSWORD!r}."
             )
         )
