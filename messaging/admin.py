@@ -10,15 +10,30 @@ from .models import Block, ModeratorAccess, Report
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
+    """Read only: reports are resolved on the moderation page, which tells the reporter."""
+
     list_display = ["pk", "reason", "status", "reporter", "created_at", "resolved_at", "conversation_page"]
     list_filter = ["status", "reason"]
-    raw_id_fields = ["reporter", "resolved_by"]
-    readonly_fields = ["conversation", "message", "reporter", "reason", "details", "created_at", "conversation_page"]
-    exclude = ["message"]
+    fields = readonly_fields = [
+        "conversation",
+        "message",
+        "reporter",
+        "reason",
+        "details",
+        "status",
+        "created_at",
+        "resolved_by",
+        "resolved_at",
+        "resolution",
+        "conversation_page",
+    ]
 
     @admin.display(description="Read it")
     def conversation_page(self, report):
         return format_html('<a href="{}">the conversation (logged)</a>', report.conversation.get_absolute_url())
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Block)

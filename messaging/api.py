@@ -279,7 +279,10 @@ class ConversationListAPIView(GenericAPIView):
         shop = shop_for_storefront(slug=values["shop"])
         listing = None
         if values.get("listing") is not None:
-            listing = Listing.objects.filter(pk=valid_id(values["listing"]) or 0, shop=shop).first()
+            # Only listings on sale: a draft's id answers like one that does not exist.
+            listing = Listing.objects.filter(
+                pk=valid_id(values["listing"]) or 0, shop=shop, status__in=services.LISTABLE_STATUSES
+            ).first()
             if listing is None:
                 raise serializers.ValidationError({"listing": ["This shop has no such listing on sale."]})
         started = services.conversation_start(

@@ -56,9 +56,7 @@ class Conversation(models.Model):
         max_length=255, blank=True, help_text="What the context was called when the conversation began."
     )
     created_at = models.DateTimeField(default=timezone.now)
-    last_message = models.ForeignKey(
-        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=True
-    )
+    last_message = models.ForeignKey("Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_message_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -136,10 +136,12 @@ def test_a_file_that_is_not_a_picture_is_refused(api, conversation, buyer):
 
 def test_starting_with_a_listing_of_another_shop_or_a_shop_that_blocked_you(api, buyer, shop, shop_owner, other_shop):
     elsewhere = ListingFactory(shop=other_shop)
-    wrong = api(buyer).post(
-        "/api/conversations/", {"shop": "olives-books", "listing": elsewhere.pk, "body": "Hi"}, format="json"
-    )
-    assert wrong.status_code == 400 and wrong.json() == {"listing": ["This shop has no such listing on sale."]}
+    draft = ListingFactory(shop=shop, status="draft")
+    for listing_id in (elsewhere.pk, draft.pk, 987654):
+        wrong = api(buyer).post(
+            "/api/conversations/", {"shop": "olives-books", "listing": listing_id, "body": "Hi"}, format="json"
+        )
+        assert wrong.status_code == 400 and wrong.json() == {"listing": ["This shop has no such listing on sale."]}
     assert api(buyer).post("/api/conversations/", {"shop": "nope", "body": "Hi"}, format="json").status_code == 404
 
     services.block_create(actor=shop_owner, blocked=buyer, shop=shop)

@@ -283,3 +283,30 @@ def test_a_conversation_page_makes_a_fixed_number_of_queries(
     client.get(f"/messages/{conversation.pk}/")
     with django_assert_num_queries(15):
         client.get(f"/messages/{conversation.pk}/")
+
+
+def test_long_conversations_show_the_newest_and_page_back(as_user, conversation, buyer, shop_owner, settings):
+    settings.MESSAGING_SEND_RATE_PER_MINUTE = 100
+    for number in range(55):
+        services.message_send(conversation=conversation, author=shop_owner, body=f"Answer number {number}")
+    client = as_user(buyer)
+
+    newest = text(client.get(f"/messages/{conversation.pk}/"))
+    assert "Answer number 54" in newest and "Answer number 4<" not in newest
+    older = re.search(r'href="\?before=(\d+)" rel="prev">Older messages', newest).group(1)
+    back = text(client.get(f"/messages/{conversation.pk}/", {"before": older}))
+    assert "Is the lichen guide still available?" in back and "Answer number 4</p>" in back
+    assert "Answer number 5</p>" not in back
+    assert f'<a href="/messages/{conversation.pk}/">The newest messages</a>' in back
+
+
+def test_a_listing_no_longer_on_sale_is_named_not_linked(as_user, conversation, buyer, listing):
+    listing.status = "paused"
+    listing.save(update_fields=["status"])
+
+    page = text(as_user(buyer).get(f"/messages/{conversation.pk}/"))
+
+    assert 'About A Field Guide to Lichens <span class="muted">(no longer on sale)</span>' in page
+    assert f'href="/listings/{listing.pk}/"' not in page
+    listing.delete()
+    assert "About A Field Guide to Lichens" in text(as_user(buyer).get(f"/messages/{conversation.pk}/"))

@@ -213,6 +213,36 @@ def test_attachments_that_are_not_acceptable_pictures_are_refused(conversation, 
     assert snapshot() == before
 
 
+def test_pictures_with_too_many_pixels_are_refused_before_decoding(conversation, buyer, settings):
+    settings.MAX_IMAGE_PIXELS = 10_000
+    with pytest.raises(ValidationError) as refused:
+        services.message_send(
+            conversation=conversation, author=buyer, body="Huge", attachments=[upload(image_bytes(size=(300, 200)))]
+        )
+    assert refused.value.message_dict["attachments"] == [
+        "picture.png: This image has too many pixels. Please upload one under 40 megapixels."
+    ]
+    assert conversation.messages.count() == 1
+
+
+def test_no_message_email_carries_the_other_sides_address(
+    conversation, buyer, shop_owner, shop_staff, smtp_server, eager_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_send(conversation=conversation, author=buyer, body="Write to me at any time")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_send(conversation=conversation, author=shop_staff, body="We will")
+
+    sent = {mail["To"]: mail for mail in smtp_server.mailbox.messages}
+    assert sorted(sent) == ["bea@example.com", "olive@example.com", "sam@example.com"]
+    assert len(smtp_server.mailbox.messages) == 4  # Olive hears of both; Sam of Bea's; Bea of Sam's
+    for mail in smtp_server.mailbox.messages:
+        others = {"bea@example.com", "olive@example.com", "sam@example.com"} - {mail["To"]}
+        assert not any(address in mail.as_string() for address in others), mail["To"]
+        assert mail["From"] == "Plural <no-reply@plural.localhost>"
+        assert mail["Reply-To"].startswith("reply+")
+
+
 def test_too_large_or_too_many_pictures_are_refused(conversation, buyer, settings):
     settings.MAX_IMAGE_UPLOAD_BYTES = 1000
     before = snapshot()
