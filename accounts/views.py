@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from catalog.tagging import person_tag_index
+
 from .forms import ProfileForm
 from .models import User
 from .selectors import person_by_username
@@ -15,7 +17,9 @@ def profile(request, username: str):
         person = person_by_username(username=username)
     except User.DoesNotExist as missing:
         raise Http404("No such person.") from missing
-    return render(request, "accounts/profile.html", {"person": person})
+    # Public for now; the person's privacy settings will decide who sees their tags.
+    context = {"person": person, "person_tags": person_tag_index(person=person)}
+    return render(request, "accounts/profile.html", context)
 
 
 @login_required

@@ -74,22 +74,64 @@ class Work(models.Model):
         return reverse("catalog:work", kwargs={"pk": self.pk})
 
 
+# Tag pages live at /tags/<slug>/ beside these pages of the folksonomy itself: a tag whose
+# name would give one of these slugs gets another slug instead, so both stay reachable.
+RESERVED_TAG_SLUGS = frozenset({"following", "moderation"})
+
+
 class Tag(TagBase):
-    """A folksonomy tag. Synonyms point at the tag they were merged into."""
+    """A folksonomy tag. Synonyms point at the tag they were merged into.
+
+    Tags are created and changed only through catalog.tagging, which keeps names
+    normalised, `use_count` counted and synonyms one hop from their main tag."""
 
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="synonyms")
+    merged_at = models.DateTimeField(null=True, blank=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     is_hidden = models.BooleanField(default=False, help_text="Hidden by a moderator: shown nowhere.")
     hidden_reason = models.CharField(max_length=200, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    use_count = models.PositiveIntegerField(
+        default=0, help_text="How many times people applied this tag to a listing (kept by catalog.tagging)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        permissions = [("moderate_tag", "Can merge, hide and unhide tags")]
         constraints = [
             models.CheckConstraint(condition=~Q(merged_into=models.F("pk")), name="catalog_tag_not_merged_into_self"),
+            models.CheckConstraint(
+                condition=Q(is_hidden=False) | ~Q(hidden_reason=""), name="catalog_tag_hidden_with_a_reason"
+            ),
+        ]
+        indexes = [
+            # The tag cloud and autocomplete: visible main tags by use.
+            models.Index(
+                fields=["-use_count", "name"],
+                condition=Q(is_hidden=False, merged_into__isnull=True),
+                name="catalog_tag_visible_by_uses",
+            ),
+            # Autocomplete matches names by prefix (LIKE 'x%'), which the unique index cannot
+            # serve under PostgreSQL's default collation; SQLite ignores the operator class.
+            models.Index(fields=["name"], opclasses=["varchar_pattern_ops"], name="catalog_tag_name_prefix"),
         ]
 
     def get_absolute_url(self) -> str:
-        return reverse("catalog:tag", kwargs={"slug": self.slug})
+        return reverse("tags:tag", kwargs={"slug": self.slug})
+
+    def slugify(self, tag, i=None):
+        slug = super().slugify(tag, i)
+        return f"{slug}-tag" if slug in RESERVED_TAG_SLUGS else slug
+
+    @property
+    def is_synonym(self) -> bool:
+        return self.merged_into_id is not None
 
 
 class TaggedListing(models.Model):
@@ -205,3 +247,19 @@ class TagFollow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} follows {self.tag}"
+
+
+class TagFollowNotice(models.Model):
+    """That a follower of some tag has been told of a listing carrying it: once per person
+    per listing, whichever of their tags it carries and however often it is tagged again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tag_follow_notices")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="tag_follow_notices")
+    tag = models.ForeignKey(Tag, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "listing"], name="catalog_tag_notice_once_per_listing")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} told of {self.listing_id}"

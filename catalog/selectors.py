@@ -12,9 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django_countries import countries
 
 from marketplace.money import CURRENCY_CHOICES
@@ -90,13 +88,8 @@ def currency_for_country(code: str | None) -> str | None:
 
 
 def tag_url(slug: str) -> str:
-    """The tag page (/tags/<slug>/), which the tag pages' own routes name."""
-    for name in ("tags:tag", "catalog:tag"):
-        try:
-            return reverse(name, kwargs={"slug": slug})
-        except NoReverseMatch:
-            continue
-    return f"/tags/{slug}/"
+    """The tag page (/tags/<slug>/)."""
+    return reverse("tags:tag", kwargs={"slug": slug})
 
 
 @dataclass(frozen=True)
@@ -140,21 +133,11 @@ def card_tags(*, listing_ids: list[int], limit: int = CARD_TAGS_COUNT) -> dict[i
     return result
 
 
-LISTING_TAGS_TEMPLATE = "catalog/tags/_listing_tags.html"
+def listing_tag_section(*, listing_id: int, viewer=None) -> list:
+    """The listing page's tag section: the listing's visible tags, seller tags apart (one query)."""
+    from . import tagging  # tagging reads listings through this module
 
-
-def listing_tag_section(*, listing_id: int) -> tuple[bool, object]:
-    """(whether the page has a tag section, the listing's tag summaries) from catalog.tagging.
-
-    The tags' side owns that module and the section's template; while either is missing the
-    page renders without the section instead of failing."""
-    try:
-        from . import tagging
-
-        get_template(LISTING_TAGS_TEMPLATE)
-    except (ImportError, TemplateDoesNotExist):
-        return False, None
-    return True, tagging.listing_tag_summaries(listing_ids=[listing_id])[listing_id]
+    return tagging.listing_tag_summaries(listing_ids=[listing_id], viewer=viewer)[listing_id]
 
 
 # --- Listings --------------------------------------------------------------------------------
@@ -245,7 +228,7 @@ class ListingPage:
     has_more_copies: bool
     viewer_is_shop_person: bool
     has_tag_section: bool = False
-    tag_summaries: object = None
+    tag_summaries: list = field(default_factory=list)
 
     @property
     def is_public(self) -> bool:
@@ -289,7 +272,7 @@ def listing_page(*, listing: Listing, user, country: str | None, with_tags: bool
             .exclude(pk=listing.pk)
             .order_by("currency", "price", "pk")[: OTHER_COPIES_COUNT + 1]
         )
-    has_tag_section, tag_summaries = listing_tag_section(listing_id=listing.pk) if with_tags else (False, None)
+    tag_summaries = listing_tag_section(listing_id=listing.pk, viewer=user) if with_tags else []
     return ListingPage(
         listing=listing,
         images=images,
@@ -299,7 +282,7 @@ def listing_page(*, listing: Listing, user, country: str | None, with_tags: bool
         other_copies=other_copies[:OTHER_COPIES_COUNT],
         has_more_copies=len(other_copies) > OTHER_COPIES_COUNT,
         viewer_is_shop_person=viewer_is_shop_person,
-        has_tag_section=has_tag_section,
+        has_tag_section=with_tags,
         tag_summaries=tag_summaries,
     )
 

@@ -19,6 +19,7 @@ from marketplace.money import CURRENCY_CODES, MAX_PRICE, MIN_PRICE
 from sellers.models import Shop
 from sellers.selectors import is_shop_member
 
+from . import tagging
 from .identifiers import normalise_identifier
 from .models import Category, Condition, Listing, ListingImage, Work
 
@@ -298,6 +299,9 @@ def listing_update(*, listing: Listing, actor, **fields) -> Listing:
         _apply(current, cleaned)
         _settle_status(current, previous_status=previous_status)
         _save_guarding_sku(current)
+        if current.status == Listing.Status.ACTIVE and previous_status != Listing.Status.ACTIVE:
+            # Tagged while a draft or paused: the tags' followers hear of it now it is for sale.
+            tagging.tag_followers_notify(listing=current, actor=actor)
     listing.refresh_from_db()
     return current
 
@@ -451,10 +455,6 @@ def listings_bulk_change_price(*, shop: Shop, actor, listing_ids, percent) -> in
 def listings_bulk_add_tag(*, shop: Shop, actor, listing_ids, name: str) -> int:
     """Apply the tag `name` (as a seller tag, through catalog.tagging.tag_apply) to every chosen listing."""
     _require_member(actor=actor, shop=shop)
-    try:
-        from . import tagging  # imported here so listings keep working whatever happens to tagging
-    except ImportError as error:
-        raise ValidationError({"name": ["Tags cannot be added right now."]}) from error
     with transaction.atomic():
         listings = _shop_listings_for_bulk(shop=shop, listing_ids=listing_ids)
         for listing in listings:

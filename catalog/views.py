@@ -18,10 +18,17 @@ def _country_context(request, country: str | None) -> dict:
 
 def listing_detail(request, pk: int):
     listing = selectors.access_listing_for_view(user=request.user, pk=pk)
+    return render_listing_page(request, listing)
+
+
+def render_listing_page(request, listing, *, tag_form=None, status: int = 200):
+    """The listing page; `tag_form` is a refused add-tag form to show again with what was typed."""
     country = selectors.viewer_country(user=request.user, requested=request.GET.get("country"))
     page = selectors.listing_page(listing=listing, user=request.user, country=country)
     context = {"page": page, "listing": listing, "shop": listing.shop, **_country_context(request, country)}
-    return render(request, "catalog/listing_detail.html", context)
+    if tag_form is not None:
+        context["tag_form"] = tag_form
+    return render(request, "catalog/listing_detail.html", context, status=status)
 
 
 def work_detail(request, pk: int):

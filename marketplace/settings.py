@@ -52,9 +52,12 @@ else:
 DEBUG = env.bool("DEBUG", default=not IS_PRODUCTION)
 SITE_NAME = "Plural"
 # The address people reach the site at: links in e-mails are built on it.
-PLURAL_BASE_URL = env.str("PLURAL_BASE_URL", default="http://127.0.0.1:8000")
+# In production it defaults to the first allowed host over HTTPS.
+PLURAL_BASE_URL = env.str(
+    "PLURAL_BASE_URL", default=f"https://{ALLOWED_HOSTS[0]}" if IS_PRODUCTION else "http://127.0.0.1:8000"
+)
 # The domain of the Message-IDs Plural gives its e-mails.
-PLURAL_MAIL_DOMAIN = env.str("PLURAL_MAIL_DOMAIN", default="plural.localhost")
+PLURAL_MAIL_DOMAIN = env.str("PLURAL_MAIL_DOMAIN", default=ALLOWED_HOSTS[0] if IS_PRODUCTION else "plural.localhost")
 SITE_ID = 1
 
 INSTALLED_APPS = [

@@ -551,10 +551,7 @@ def _changed_fields(listing: Listing, fields: dict) -> dict:
 
 
 def _apply_tags(listing: Listing, names: list[str], context: _Context, label: str) -> None:
-    try:
-        from catalog import tagging
-    except ImportError as missing:  # tagging lands separately; until then rows with tags are refused clearly
-        raise ValidationError({"tags": [f"{label}: tags cannot be imported yet"]}) from missing
+    from catalog import tagging
 
     for name in names:
         try:

@@ -33,6 +33,8 @@ print(json.dumps({
     "secure_cookies": settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE,
     "hsts": settings.SECURE_HSTS_SECONDS,
     "secret_length": len(settings.SECRET_KEY),
+    "base_url": settings.PLURAL_BASE_URL,
+    "mail_domain": settings.PLURAL_MAIL_DOMAIN,
 }))
 """
 
@@ -63,6 +65,7 @@ def test_no_variables_runs_embedded(tmp_path):
     assert probe["email"] == "django.core.mail.backends.filebased.EmailBackend"
     assert probe["email_path"] == str(tmp_path / "mail")
     assert probe["secret_length"] >= 50
+    assert (probe["base_url"], probe["mail_domain"]) == ("http://127.0.0.1:8000", "plural.localhost")
 
 
 def test_generated_development_secret_is_kept_between_starts(tmp_path):
@@ -83,6 +86,8 @@ def test_production_variables_switch_every_service(tmp_path):
     assert probe["email"] == "django.core.mail.backends.smtp.EmailBackend"
     assert probe["secure_cookies"] is True
     assert probe["hsts"] >= 31_536_000
+    # links in e-mails lead to the public host, not to the embedded default
+    assert (probe["base_url"], probe["mail_domain"]) == ("https://plural.example.org", "plural.example.org")
 
 
 def test_production_deploy_check_prints_no_warning(tmp_path):

@@ -1,15 +1,13 @@
 """The listing page: who may see it, what it shows, shipping to the viewer, and its query count."""
 
 import datetime
-import sys
-import types
+import re
 from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 
-import catalog
 from catalog.models import Category, Listing, ListingImage, Tag, TaggedListing, Work
 from sellers.models import ShopMember
 from tests.factories import ListingFactory, UserFactory
@@ -222,38 +220,52 @@ def test_listing_page_queries_do_not_grow_with_images_tags_people_or_copies(
         ListingFactory(shop=other_shop, work=work)
     client = Client()
 
-    # then the page costs: listing, images, people, category tree, other copies, and the
-    # tag section's own fixed queries (catalog.tagging, when the tags' side has landed)
-    with django_assert_num_queries(5 + _tag_section_queries(listing)):
+    # then the page costs: listing, images, people, category tree, other copies and tags
+    with django_assert_num_queries(6):
         response = client.get(f"/listings/{listing.pk}/")
     assert response.status_code == 200
+    assert response.content.decode().count('rel="tag"') == size
 
 
-def _tag_section_queries(listing: Listing) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from catalog.selectors import listing_tag_section
-
-    with CaptureQueriesContext(connection) as captured:
-        listing_tag_section(listing_id=listing.pk)
-    return len(captured.captured_queries)
+# --- Tags -------------------------------------------------------------------------------------
 
 
-def test_tag_section_is_included_with_the_listings_summaries(client, shop, settings, tmp_path, monkeypatch):
-    # given the tags' side: a module giving summaries per listing and the section's template
-    stub = types.ModuleType("catalog.tagging")
-    stub.listing_tag_summaries = lambda *, listing_ids: {pk: [f"summary of {pk}"] for pk in listing_ids}
-    monkeypatch.setitem(sys.modules, "catalog.tagging", stub)
-    monkeypatch.setattr(catalog, "tagging", stub, raising=False)
-    template = tmp_path / "templates" / "catalog" / "tags" / "_listing_tags.html"
-    template.parent.mkdir(parents=True)
-    template.write_text("<section id=stub-tags>{{ tag_summaries.0 }} for {{ listing.title }}</section>")
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path / "templates", *settings.TEMPLATES[0]["DIRS"]]}]
+def test_tag_section_shows_the_shops_tags_apart_with_counts_and_removal_of_ones_own(shop, shop_owner, buyer):
+    # given a listing the shop tagged "maps" (a shopper too), and shoppers tagged "atlas"
     listing = ListingFactory(shop=shop, title="Mosses")
+    _tag(listing, "maps", shop_owner, is_seller_tag=True)
+    _tag(listing, "maps", buyer)
+    _tag(listing, "atlas", buyer)
+    _tag(listing, "atlas", UserFactory(username="third"))
 
-    # when the listing page is shown
+    # when the shopper who tagged opens the page
+    content = _client_for(buyer).get(f"/listings/{listing.pk}/").content.decode()
+
+    # then the shop's tags come under the shop's name, shoppers' tags apart, each counted
+    section = re.sub(r"\s+", " ", content[content.index('<section class="listing-tags"') :])
+    section = section[: section.index("</section>")]
+    assert '<h3 class="tag-group-title">From Olive&#x27;s Books</h3>' in section
+    assert (
+        '<a href="/tags/maps/" rel="tag" class="tag-chip tag-chip-shop">maps</a> '
+        '<span class="muted tag-count">and 1 shopper</span>'
+    ) in section
+    assert '<h3 class="tag-group-title">From shoppers</h3>' in section
+    assert (
+        '<a href="/tags/atlas/" rel="tag" class="tag-chip">atlas</a> <span class="muted tag-count">2 people</span>'
+        in (section)
+    )
+    # and the viewer may remove their own two applications, and nothing else
+    assert section.count('class="tag-remove"') == 2
+    assert f'action="/listings/{listing.pk}/tags/atlas/remove/"' in section
+    assert 'name="name"' in section and 'data-tag-autocomplete="/api/tags/"' in section
+
+
+def test_tag_section_asks_anonymous_visitors_to_log_in_and_offers_no_buttons(client, shop, buyer):
+    listing = ListingFactory(shop=shop)
+    _tag(listing, "maps", buyer)
+
     content = client.get(f"/listings/{listing.pk}/").content.decode()
 
-    # then the section is there, fed with this listing's summaries
-    assert f"<section id=stub-tags>summary of {listing.pk} for Mosses</section>" in content
+    assert f'<a href="/accounts/login/?next=/listings/{listing.pk}/">Log in</a> to tag this listing' in content
+    assert 'class="tag-remove"' not in content
+    assert 'class="tag-form"' not in content

@@ -273,7 +273,6 @@ def test_bulk_change_price_is_all_or_nothing(shop, shop_owner):
 
 
 def test_bulk_add_tag_applies_the_tag_to_each_listing_as_the_seller(shop, shop_owner, buyer):
-    pytest.importorskip("catalog.tagging")
     from catalog.models import TaggedListing
     from catalog.services import listings_bulk_add_tag
 

@@ -770,7 +770,6 @@ def test_a_database_outage_is_retried_and_out_of_retries_fails_the_import(
 
 
 def test_tags_separated_by_commas_or_semicolons_become_the_sellers_tags(shop, shop_owner):
-    pytest.importorskip("catalog.tagging")
     from catalog.models import TaggedListing
 
     text = (
@@ -790,7 +789,6 @@ def test_tags_separated_by_commas_or_semicolons_become_the_sellers_tags(shop, sh
 
 
 def test_reuploading_tags_does_not_apply_them_twice(shop, shop_owner):
-    pytest.importorskip("catalog.tagging")
     from catalog.models import TaggedListing
 
     text = "sku,title,price,condition,tags\nA1,Emma,5,good,austen;regency\n"
@@ -803,7 +801,6 @@ def test_reuploading_tags_does_not_apply_them_twice(shop, shop_owner):
 
 
 def test_a_refused_tag_rejects_its_row_and_leaves_nothing_behind(shop, shop_owner):
-    pytest.importorskip("catalog.tagging")
 
     text = f"sku,title,price,condition,tags\nA1,Emma,5,good,fine;{'x' * 51}\nA2,Other,5,good,ok\n"
 

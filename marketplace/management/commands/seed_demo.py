@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import DEMO_PASSWORD, seed_people
+from catalog.tag_demo import seed_tags
 from messaging.demo import seed_conversations
 
 
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             people = seed_people(rng=rng)
             conversations = seed_conversations(people=people)
+            seed_tags(people=people, seed=seed)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(people)} people, {len(conversations)} conversations. "
