@@ -8,7 +8,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test worker lint format migrate seed check-deploy clean
+.PHONY: help install run test worker mail-gateway lint format migrate seed check-deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ test: install ## Install and run the whole test suite
 worker: install ## Run a Celery worker with beat on every queue (needs REDIS_URL)
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL to run workers; without it tasks run in the web process."; exit 1; }
 	$(BIN)/celery -A marketplace worker --beat --loglevel=INFO -Q default,notifications,imports,recommendations
+
+mail-gateway: install ## Serve SMTP for replies to message e-mails on 127.0.0.1:2525
+	$(BIN)/python manage.py mail_gateway
 
 lint: install ## Check style and common bugs with ruff
 	$(BIN)/ruff check .

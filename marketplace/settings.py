@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "catalog",
     "notifications",
     "orders",
+    "messaging",
 ]
 TAGGIT_CASE_INSENSITIVE = True
 
@@ -123,6 +124,7 @@ TEMPLATES = [
                 "marketplace.context_processors.site",
                 "notifications.context_processors.unread_notifications",
                 "orders.context_processors.cart",
+                "messaging.context_processors.unread_conversations",
             ],
         },
     },
@@ -255,6 +257,26 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Plural <no-reply@plural.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Messaging ------------------------------------------------------------
+# Message e-mails carry a Reply-To of reply+<signed token>@PLURAL_REPLY_DOMAIN; point that
+# domain's MX at `manage.py mail_gateway`, which posts the replies into the conversations.
+PLURAL_REPLY_DOMAIN = env.str("PLURAL_REPLY_DOMAIN", default="") or PLURAL_MAIL_DOMAIN
+PLURAL_REPLY_MAX_AGE = timedelta(days=env.int("PLURAL_REPLY_MAX_AGE_DAYS", default=30))
+PLURAL_MAIL_GATEWAY_HOST = env.str("PLURAL_MAIL_GATEWAY_HOST", default="127.0.0.1")
+PLURAL_MAIL_GATEWAY_PORT = env.int("PLURAL_MAIL_GATEWAY_PORT", default=2525)
+# Replies larger than this (quoted history and pictures included) are refused with 552.
+PLURAL_MAIL_GATEWAY_MAX_BYTES = env.int("PLURAL_MAIL_GATEWAY_MAX_BYTES", default=25 * 1024 * 1024)
+MESSAGING_DELETE_WINDOW = timedelta(minutes=env.int("PLURAL_MESSAGE_DELETE_MINUTES", default=15))
+MESSAGING_MAX_ATTACHMENTS = 4
+MESSAGING_SEND_RATE_PER_MINUTE = env.int("PLURAL_MESSAGE_RATE_PER_MINUTE", default=10)
+MESSAGING_SEND_RATE_PER_HOUR = env.int("PLURAL_MESSAGE_RATE_PER_HOUR", default=100)
+# The first-contact limit: accounts younger than this may open only so many conversations a day.
+MESSAGING_NEW_ACCOUNT_AGE = timedelta(days=env.int("PLURAL_NEW_ACCOUNT_DAYS", default=7))
+MESSAGING_NEW_ACCOUNT_CONVERSATIONS_PER_DAY = env.int("PLURAL_NEW_ACCOUNT_CONVERSATIONS_PER_DAY", default=3)
+# Message pictures are shown only through views that check who may see them, so they live
+# outside MEDIA_ROOT, which the proxy serves to anyone.
+PRIVATE_MEDIA_ROOT = Path(env.str("PLURAL_PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
+
 # --- Identity -------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -368,7 +390,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status": name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
+        "ListingStatusEnum": "catalog.models.Listing.Status",
+        "ReportStatusEnum": "messaging.models.Report.Status",
+        "ReportReasonEnum": "messaging.models.Report.Reason",
+        "ReturnReasonEnum": "orders.lifecycle.RETURN_REASON_CHOICES",
         "OrderStateEnum": "orders.lifecycle.State",
         "ServiceStateEnum": [("ok", "ok"), ("degraded", "degraded"), ("down", "down")],
     },

@@ -23,6 +23,11 @@ class Notification(models.Model):
     target_id = models.CharField(max_length=40, blank=True)
     target = GenericForeignKey("target_type", "target_id")
     in_app = models.BooleanField(default=True, help_text="Shown in the notification centre.")
+    reply_to = models.EmailField(
+        max_length=320,
+        blank=True,
+        help_text="Where replies to its e-mail go, when it can be answered by e-mail.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

@@ -9,7 +9,8 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import CharField, F, Q, QuerySet
+from django.db.models.functions import Cast
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -27,13 +28,19 @@ LEASE = timedelta(minutes=5)
 SWEEP_GRACE = timedelta(minutes=2)
 MAX_ATTEMPTS = 10
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+# Heads e-mails that can be answered by e-mail; whatever a reply quotes from this line on is
+# not part of the answer (messaging.email_replies cuts there).
+REPLY_MARKER = "-- Write your answer above this line --"
 
 
-def notify(*, recipient, kind: str, actor=None, target=None, context: dict | None = None) -> Notification | None:
+def notify(
+    *, recipient, kind: str, actor=None, target=None, context: dict | None = None, reply_to: str = ""
+) -> Notification | None:
     """Tell `recipient` that `kind` happened; call it inside the transaction that made it happen.
 
     The notification and its outbox rows are written in the caller's transaction, so they
     exist if and only if the event does; the e-mail is handed to Celery after commit.
+    `reply_to` becomes the e-mail's Reply-To (e.g. an address that posts the answer back).
     Returns None when the recipient turned every channel of this kind off, or is the actor."""
     spec = kind_for(kind)
     if actor is not None and actor.pk == recipient.pk:
@@ -54,6 +61,7 @@ def notify(*, recipient, kind: str, actor=None, target=None, context: dict | Non
         target_type=ContentType.objects.get_for_model(target) if target is not None else None,
         target_id=str(target.pk) if target is not None else "",
         in_app=choice.in_app,
+        reply_to=reply_to,
     )
     if choice.email != EmailMode.OFF and recipient.email:
         delivery = Delivery.objects.create(
@@ -132,6 +140,7 @@ def _email_for_notification(notification: Notification, key: str) -> EmailMultiA
         "unsubscribe_url": unsubscribe,
         "preferences_url": absolute_url(reverse("notifications:preferences")),
         "kind": KINDS[notification.kind],
+        "reply_marker": REPLY_MARKER,
         "SITE_NAME": settings.SITE_NAME,
     }
     return _email(
@@ -141,14 +150,18 @@ def _email_for_notification(notification: Notification, key: str) -> EmailMultiA
         html=render_to_string("notifications/email/notification.html", context),
         key=key,
         unsubscribe_url=unsubscribe,
+        reply_to=notification.reply_to,
     )
 
 
-def _email(*, to: str, subject: str, text: str, html: str, key: str, unsubscribe_url: str) -> EmailMultiAlternatives:
+def _email(
+    *, to: str, subject: str, text: str, html: str, key: str, unsubscribe_url: str, reply_to: str = ""
+) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=subject.replace("\n", " "),
         body=text,
         to=[to],
+        reply_to=[reply_to] if reply_to else None,
         headers={
             "Message-ID": _message_id(key),
             "List-Unsubscribe": f"<{unsubscribe_url}>",
@@ -268,6 +281,28 @@ def mark_read(*, user, notification_id: int) -> Notification:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
     return notification
+
+
+def mark_read_about(*, user, targets: QuerySet) -> int:
+    """Mark read `user`'s unread notifications about any row of `targets` (a queryset of one
+    model): e.g. every message of a conversation, once its reader has opened it."""
+    target_ids = (
+        targets.order_by().annotate(notification_target_id=Cast("pk", CharField())).values("notification_target_id")
+    )
+    return Notification.objects.filter(
+        recipient=user,
+        read_at__isnull=True,
+        target_type=ContentType.objects.get_for_model(targets.model),
+        target_id__in=target_ids,
+    ).update(read_at=timezone.now())
+
+
+def redact_about(*, target) -> int:
+    """Blank the text of the notifications about `target` (its author took it back), in the
+    notification centre and in e-mails not sent yet; their titles and links stay."""
+    return Notification.objects.filter(
+        target_type=ContentType.objects.get_for_model(target), target_id=str(target.pk)
+    ).update(body="")
 
 
 def mark_all_read(*, user) -> int:

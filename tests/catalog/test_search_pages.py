@@ -141,8 +141,8 @@ def test_the_page_signed_in_with_filters_issues_a_fixed_number_of_queries(
     client.force_login(buyer)
 
     # session, user, conditions (validation), people, tree, count, page, images, card tags, facet
-    # sample, its tags, the chosen tag's canonical slug, conditions, unread notifications
-    with django_assert_num_queries(14):
+    # sample, its tags, the chosen tag's canonical slug, conditions, unread notifications, unread conversations
+    with django_assert_num_queries(15):
         response = client.get("/search/", {"q": "lantern", "condition": "good", "tag": "brass", "sort": "price"})
 
     assert len(response.context["results"].listings) == count

@@ -141,8 +141,9 @@ def test_the_followed_tags_page_costs_the_same_whatever_it_lists(django_assert_n
             tagging.tag_apply(listing=listing, user=tagger, name=f"topic {tag_number}")
     client = _signed_in(buyer)
 
-    # session, user, unread count; followed tags; listings counted, listed, their images, their tags
-    with django_assert_num_queries(8):
+    # session, user, unread notifications and conversations; followed tags; listings counted,
+    # listed, their images, their tags
+    with django_assert_num_queries(9):
         response = client.get("/tags/following/")
 
     assert response.content.decode().count('class="browse-card"') == size

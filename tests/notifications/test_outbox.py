@@ -183,3 +183,24 @@ def test_a_broker_that_is_down_does_not_break_the_caller(
     delivery = notification.deliveries.get()
     assert delivery.status == Delivery.Status.PENDING
     assert services.enqueue_delivery(delivery_id=delivery.pk) is False
+
+
+def test_a_notification_with_a_reply_address_is_mailed_with_it_as_reply_to(
+    buyer, shop_owner, smtp_server, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notify(
+            recipient=shop_owner,
+            kind="message.new",
+            actor=buyer,
+            context={"subject": "Atlas"},
+            reply_to="reply+abc@plural.localhost",
+        )
+        message_from(buyer, shop_owner, "Without a reply address")
+
+    answerable, plain = smtp_server.mailbox.messages
+    assert answerable["Reply-To"] == "reply+abc@plural.localhost"
+    assert smtp_server.mailbox.text(answerable).startswith(services.REPLY_MARKER)
+    assert "Answer by replying to this e-mail" in smtp_server.mailbox.text(answerable)
+    assert plain["Reply-To"] is None
+    assert services.REPLY_MARKER not in smtp_server.mailbox.text(plain)

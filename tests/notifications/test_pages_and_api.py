@@ -128,11 +128,12 @@ def test_the_centre_and_the_api_make_a_fixed_number_of_queries(
     client.force_login(shop_owner)
     for number in range(3):
         notify_message(buyer, shop_owner, f"m{number}")
-    with django_assert_num_queries(5):  # session, user, count, page (with actors), unread badge
+    # session, user, count, page (with actors), unread badge, messages badge
+    with django_assert_num_queries(6):
         client.get("/notifications/")
     for number in range(20):
         notify_message(buyer, shop_owner, f"n{number}")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         client.get("/notifications/")
     with django_assert_num_queries(1):
         api(shop_owner).get("/api/notifications/")

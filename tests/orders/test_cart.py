@@ -153,8 +153,8 @@ def test_the_cart_page_query_count_does_not_grow(as_user, buyer, shop, count, dj
     client = as_user("buyer")
     client.get("/cart/")
 
-    # session, user, cart, items with listings and shops, own shops, addresses, notifications
-    with django_assert_num_queries(7):
+    # session, user, cart, items with listings and shops, own shops, addresses, notifications, messages
+    with django_assert_num_queries(8):
         response = client.get("/cart/")
 
     assert response.status_code == 200

@@ -230,8 +230,8 @@ def test_the_shop_orders_list_query_count_does_not_grow(
         place(buyer, buyer_address, ListingFactory(shop=shop), key=f"k{index}")
     client = as_user("shop_owner")
 
-    # session, user, shop, page count, page, items, state counts, notifications
-    with django_assert_num_queries(8):
+    # session, user, shop, page count, page, items, state counts, notifications, messages
+    with django_assert_num_queries(9):
         response = client.get("/shops/olives-books/dashboard/orders/?state=all")
 
     assert response.status_code == 200
@@ -246,7 +246,7 @@ def test_the_buyers_orders_list_query_count_does_not_grow(
         place(buyer, buyer_address, ListingFactory(shop=shop), key=f"k{index}")
     client = as_user("buyer")
 
-    with django_assert_num_queries(6):  # session, user, page count, page, items, notifications
+    with django_assert_num_queries(7):  # session, user, page count, page, items, notifications, messages
         response = client.get("/orders/")
 
     assert _text(response).count("Order #") == count

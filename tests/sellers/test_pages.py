@@ -178,8 +178,8 @@ def test_dashboard_query_count_does_not_grow(as_user, shop, shop_owner, buyer, c
     ListingFactory(shop=shop, status="draft")
     client = as_user(shop_owner)
 
-    # session, user, shop, count, page, tags, images, status counts, unread notifications
-    with django_assert_num_queries(9):
+    # session, user, shop, count, page, tags, images, status counts, unread notifications, messages
+    with django_assert_num_queries(10):
         response = client.get("/shops/olives-books/dashboard/")
 
     assert len(response.context["page"].object_list) == count + 1

@@ -1,0 +1,63 @@
+from django import forms
+from django.conf import settings
+
+from .models import MESSAGE_MAX_LENGTH, Report
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    """Several pictures in one input; each is checked by the service (marketplace.images)."""
+
+    widget = MultipleImageInput
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleImageField, self).clean(upload, initial) for upload in files]
+
+
+class MessageForm(forms.Form):
+    # Emptiness and length are checked by the service, which words its refusals for every channel.
+    body = forms.CharField(
+        label="Your message",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": MESSAGE_MAX_LENGTH}),
+        help_text="Markdown works: *italic*, **bold**, lists and links.",
+    )
+    attachments = MultipleImageField(
+        label="Pictures",
+        required=False,
+        help_text=f"Up to {settings.MESSAGING_MAX_ATTACHMENTS} JPEG, PNG, WebP or GIF images, 5 MB each.",
+        widget=MultipleImageInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
+    )
+
+
+class StartForm(MessageForm):
+    subject = forms.CharField(
+        label="Subject", max_length=200, required=False, help_text="Leave it empty to use the listing's title."
+    )
+    field_order = ["subject", "body", "attachments"]
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(label="What is wrong?", choices=Report.Reason.choices, widget=forms.RadioSelect)
+    details = forms.CharField(
+        label="Anything the moderators should know",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(
+        label="Your decision",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The person who reported it reads this.",
+    )
