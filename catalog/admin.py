@@ -3,8 +3,118 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
-from . import tagging
-from .models import Tag, TagFollow
+from . import services, tagging
+from .models import Category, Condition, Listing, Tag, TagFollow, Work
+
+# --- The operator's catalog: categories, conditions, works ----------------------------------------
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    """The category tree shoppers browse and facet by; `position` orders siblings."""
+
+    list_display = ["name", "parent", "slug", "position"]
+    list_editable = ["position"]
+    list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["parent"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    ordering = ["parent__name", "position", "name"]
+
+
+@admin.register(Condition)
+class ConditionAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "rank"]
+    list_editable = ["rank"]
+    ordering = ["rank"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Listings keep their condition (a protected key): a grade in use can be renamed, not removed.
+        return obj is None or (super().has_delete_permission(request, obj) and not obj.listings.exists())
+
+
+class WorkMergeActionForm(forms.Form):
+    into = forms.ModelChoiceField(
+        queryset=Work.objects.none(),
+        required=False,
+        label="Merge into",
+        help_text="One of the selected works; or leave empty and name a new work below.",
+    )
+    new_title = forms.CharField(label="…or a new work titled", max_length=255, required=False)
+    new_creator = forms.CharField(label="by (author or artist)", max_length=255, required=False)
+
+    def __init__(self, *args, works, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["into"].queryset = works
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("into") and not cleaned.get("new_title", "").strip():
+            raise ValidationError("Choose the work to merge into, or give the title of a new one.")
+        return cleaned
+
+
+@admin.register(Work)
+class WorkAdmin(admin.ModelAdmin):
+    """Works are made from the identifiers sellers type; here operators merge the works that
+    are one and the same (the price comparator then shows their copies together)."""
+
+    list_display = ["title", "creator", "identifier_kind", "identifier", "merged_into", "created_at"]
+    list_filter = ["identifier_kind", ("merged_into", admin.EmptyFieldListFilter)]
+    list_select_related = ["merged_into"]
+    search_fields = ["title", "creator", "identifier"]
+    readonly_fields = ["identifier_kind", "identifier", "merged_into", "merged_at", "created_at"]
+    actions = ["merge_works"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Merge the selected works into one", permissions=["change"])
+    def merge_works(self, request, queryset):
+        form = WorkMergeActionForm(request.POST if "apply" in request.POST else None, works=queryset)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Merge works",
+                "works": queryset,
+                "form": form,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/catalog/work/merge_form.html", context)
+        try:
+            into = form.cleaned_data["into"] or services.work_create_manual(
+                actor=request.user, title=form.cleaned_data["new_title"], creator=form.cleaned_data["new_creator"]
+            )
+            moved = services.works_merge(actor=request.user, into=into, works=list(queryset))
+        except ValidationError as error:
+            self.message_user(request, _messages_of(error), messages.ERROR)
+            return None
+        self.message_user(
+            request, f"Merged into “{into.title}”: {moved} listings now compared there.", messages.SUCCESS
+        )
+        return None
+
+
+@admin.register(Listing)
+class ListingAdmin(admin.ModelAdmin):
+    """A read-only view for operators: listings belong to their shops, which change them on the site."""
+
+    list_display = ["title", "shop", "status", "price", "currency", "quantity", "published_at"]
+    list_filter = ["status", "condition"]
+    list_select_related = ["shop"]
+    search_fields = ["title", "creator", "sku", "shop__name"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 # --- Folksonomy ---------------------------------------------------------------------------------------
 
@@ -24,6 +134,8 @@ class TagMergeActionForm(forms.Form):
 
 
 def _messages_of(error: ValidationError) -> str:
+    if not hasattr(error, "error_dict"):
+        return " ".join(error.messages)
     return " ".join(message for messages_ in error.message_dict.values() for message in messages_)
 
 

@@ -281,7 +281,8 @@ class WorkDetailAPIView(APIView):
         responses={200: CatalogWorkComparisonSerializer},
     )
     def get(self, request, pk: int):
-        work = selectors.access_work(pk=pk)
+        found = selectors.access_work(pk=pk)
+        work = found.merged_into or found  # a merged work answers with the work it became part of
         query = WorkQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         country = query.validated_data.get("country") or selectors.viewer_country(user=request.user)

@@ -61,11 +61,21 @@ class Work(models.Model):
     creator = models.CharField("author or artist", max_length=255, blank=True)
     identifier_kind = models.CharField(max_length=10, choices=IdentifierKind.choices)
     identifier = models.CharField(max_length=64, help_text="Normalised: ISBN-13, EAN-13 or upper-case catalog number.")
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_works",
+        help_text="Set when an operator merged this work into another: its copies are listed there.",
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["identifier_kind", "identifier"], name="catalog_work_identifier_unique"),
+            models.CheckConstraint(condition=~Q(merged_into=models.F("pk")), name="catalog_work_not_merged_into_self"),
         ]
 
     def __str__(self) -> str:

@@ -422,7 +422,8 @@ def work_comparison(*, work: Work, country: str | None, currency: str | None = N
 
 
 def access_work(*, pk) -> Work:
-    work = Work.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    """The work with `pk` (with the work it was merged into, if any), or Http404."""
+    work = Work.objects.select_related("merged_into").filter(pk=pk).first() if str(pk).isdigit() else None
     if work is None:
         raise Http404("No such work.")
     return work

@@ -9,6 +9,7 @@ tags, status, existence) names the listings to catalog.search, which reindexes t
 once the transaction commits.
 """
 
+import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -189,12 +190,13 @@ def _link_work(listing: Listing, normalised: tuple[str, str] | None) -> None:
         listing.work = None
         return
     kind, identifier = normalised
-    work, _ = Work.objects.get_or_create(
+    work, _ = Work.objects.select_related("merged_into").get_or_create(
         identifier_kind=kind,
         identifier=identifier,
         defaults={"title": listing.title[:255], "creator": listing.creator[:255]},
     )
-    listing.work = work
+    # An identifier an operator merged into another work joins that work (merges keep one hop).
+    listing.work = work.merged_into or work
 
 
 def _settle_status(listing: Listing, *, previous_status: str | None) -> None:
@@ -507,3 +509,49 @@ def listing_stock_return(*, listing_id: int, quantity: int) -> None:
     Listing.objects.filter(pk=listing_id, status=Listing.Status.SOLD_OUT, quantity__gt=0).update(
         status=Listing.Status.ACTIVE
     )
+
+
+# --- Works (operators) --------------------------------------------------------------------
+
+
+def _require_work_operator(actor) -> None:
+    if actor is None or not (actor.is_active and actor.is_staff and actor.has_perm("catalog.change_work")):
+        raise PermissionDenied("Only the site's operators can merge works.")
+
+
+def work_create_manual(*, actor, title: str, creator: str = "") -> Work:
+    """A work without a shared identifier (an old book without ISBN, a bootleg), for an
+    operator to merge the works of its copies into."""
+    _require_work_operator(actor)
+    title = " ".join(str(title or "").split())
+    if not title:
+        raise ValidationError({"title": ["Give the work a title."]})
+    with transaction.atomic():
+        return Work.objects.create(
+            title=title[:255],
+            creator=" ".join(str(creator or "").split())[:255],
+            identifier_kind=Work.IdentifierKind.MANUAL,
+            identifier=uuid.uuid4().hex[:16].upper(),
+        )
+
+
+def works_merge(*, actor, into: Work, works) -> int:
+    """Make `works` one with `into`, by an operator: their copies move to `into`'s page (the price
+    comparator), their pages lead there, and a listing typed later with one of their identifiers
+    joins `into`. Works merged into them before now lead to `into` too, so a merge is always one
+    hop. Returns how many listings moved; nothing changes when the merge is refused."""
+    _require_work_operator(actor)
+    merging = [work for work in works if work.pk != into.pk]
+    if not merging:
+        raise ValidationError({"works": ["Choose at least one other work to merge into this one."]})
+    with transaction.atomic():
+        target = Work.objects.select_for_update().get(pk=into.pk)
+        if target.merged_into_id is not None:
+            raise ValidationError(
+                {"into": [f"“{target.title}” was itself merged into another work: merge into that one."]}
+            )
+        ids = [work.pk for work in merging]
+        moved = Listing.objects.filter(work_id__in=ids).update(work=target)
+        Work.objects.filter(merged_into_id__in=ids).update(merged_into=target)
+        Work.objects.filter(pk__in=ids).update(merged_into=target, merged_at=timezone.now())
+    return moved

@@ -33,6 +33,8 @@ def render_listing_page(request, listing, *, tag_form=None, status: int = 200):
 
 def work_detail(request, pk: int):
     work = selectors.access_work(pk=pk)
+    if work.merged_into_id:
+        return redirect(work.merged_into, permanent=True)
     country = selectors.viewer_country(user=request.user, requested=request.GET.get("country"))
     comparison = selectors.work_comparison(work=work, country=country, currency=request.GET.get("currency"))
     context = {"work": work, "comparison": comparison, **_country_context(request, country)}
