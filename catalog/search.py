@@ -12,7 +12,8 @@ The rest of Plural calls only the functions of this module:
   match some text (the storefront's own search box);
 - `complete(text=...)` completes the last word being typed (autocomplete);
 - `reindex_listings` / `reindex_listings_on_commit` keep the index in step with the listings,
-  called explicitly by the services that change them, and `rebuild_index` rebuilds it whole.
+  called explicitly by the services that change them, `reindex_deferred` gathers the listings of
+  many small transactions into one reindex (bulk imports), and `rebuild_index` rebuilds it whole.
 
 Behind them a `SearchBackend` (catalog.search_backends) does the engine's part: storing documents,
 matching, ranking, finding close words. PostgreSQL uses a weighted tsvector with a GIN index
@@ -33,7 +34,9 @@ page with a keyset cursor, so page 500 costs what page 1 costs.
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -224,6 +227,10 @@ def reindex_listings_on_commit(*, listing_ids: Iterable[int]) -> None:
     ids = {int(listing_id) for listing_id in listing_ids}
     if not ids:
         return
+    deferred = _deferred_listing_ids.get()
+    if deferred is not None:
+        deferred.update(ids)
+        return
     current = transaction.get_connection()
     if not current.in_atomic_block:
         reindex_listings(listing_ids=ids)
@@ -238,6 +245,31 @@ def reindex_listings_on_commit(*, listing_ids: Iterable[int]) -> None:
             reindex_listings(listing_ids=named)
 
     transaction.on_commit(reindex_pending, robust=True)
+
+
+# The listings named inside reindex_deferred(), while it runs (per thread and per task).
+_deferred_listing_ids: ContextVar[set[int] | None] = ContextVar("catalog_search_deferred_listing_ids", default=None)
+
+
+@contextmanager
+def reindex_deferred() -> Iterator[None]:
+    """Reindex once, when the block ends, every listing named for reindexing inside it, however
+    many transactions the block commits. A bulk import commits each row on its own, and
+    reindexing at each of those commits would cost about as much as the rows themselves.
+
+    The listings are reindexed as the block ends (at the commit of the transaction around it,
+    if there is one). When the block raises, nothing is reindexed: the caller reindexes what it
+    had committed when it runs again (inventory_import_run does so when it resumes)."""
+    if _deferred_listing_ids.get() is not None:  # an enclosing block reindexes them
+        yield
+        return
+    named: set[int] = set()
+    token = _deferred_listing_ids.set(named)
+    try:
+        yield
+    finally:
+        _deferred_listing_ids.reset(token)
+    reindex_listings_on_commit(listing_ids=named)
 
 
 def rebuild_index(*, batch_size: int = INDEX_BATCH_SIZE, progress=None) -> int:

@@ -9,6 +9,8 @@ updates, a new or missing sku creates, anything refused is recorded as rejected 
 reason. Each row is its own transaction, so a bad row never undoes the good ones, and the
 row's report line is written in that same transaction, so a second run of the same import
 (a redelivered task) skips every line already done and cannot create anything twice.
+Search reindexes the listings of each batch of rows together once the batch is done, and a
+run that resumes first reindexes the rows done before it (their batch may never have been).
 """
 
 import codecs
@@ -32,7 +34,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from catalog.models import Condition, Listing
-from catalog.search import reindex_listings_on_commit
+from catalog.search import reindex_deferred, reindex_listings_on_commit
 from marketplace.money import MAX_PRICE, MIN_PRICE
 
 from .models import InventoryImport, InventoryImportRow, Shop
@@ -749,11 +751,16 @@ def inventory_import_run(*, import_id: int, as_drafts: bool = False) -> Inventor
     if job.total_rows != len(parsed.rows):
         InventoryImport.objects.filter(pk=job.pk).update(total_rows=len(parsed.rows))
     done = set(job.rows.values_list("line_number", flat=True))
+    if done:
+        # An earlier run stopped after committing rows whose batch it never reindexed.
+        reindex_listings_on_commit(listing_ids=job.rows.exclude(listing=None).values_list("listing_id", flat=True))
     try:
         for batch in _pending_batches(parsed.rows, done):
             existing = _existing_listings(job.shop, batch)
-            for row in batch:
-                _record_row(row, existing.get(row.values.get("sku", "")), context)
+            # Each row commits on its own; the batch's listings are reindexed together after it.
+            with reindex_deferred():
+                for row in batch:
+                    _record_row(row, existing.get(row.values.get("sku", "")), context)
             _refresh_counts(job)
     finally:
         if archive is not None:

@@ -811,3 +811,50 @@ def test_a_refused_tag_rejects_its_row_and_leaves_nothing_behind(shop, shop_owne
     assert rows[0][3].startswith(f"line 2: tags '{'x' * 51}': ")
     assert rows[1][:3] == (3, "A2", "created")
     assert list(Listing.objects.filter(shop=shop).values_list("sku", flat=True)) == ["A2"]
+
+
+# --- Search (each row commits on its own; the index follows batch by batch) ----------------------------------------
+
+
+def _found_in_search(shop) -> int:
+    from catalog.search import listings_matching
+
+    return listings_matching(listings=Listing.objects.filter(shop=shop), text="book").count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_reindexes_each_batch_of_rows_once_and_search_finds_every_row(shop, shop_owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rows = 2 * imports.BATCH_SIZE + 20  # three batches, run in the request (at most INLINE_MAX_ROWS)
+
+    with CaptureQueriesContext(connection) as captured:
+        job = start(shop, shop_owner, _rows_text(rows))
+
+    document_writes = [query for query in captured if query["sql"].startswith('INSERT INTO "catalog_searchdocument"')]
+    assert counts(job) == ("done", rows, rows, rows, 0, 0)
+    assert len(document_writes) == 3
+    assert _found_in_search(shop) == rows
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_resumed_import_reindexes_the_rows_an_interrupted_run_committed(shop, shop_owner):
+    from catalog.search import reindex_listings
+
+    job = start(shop, shop_owner, _rows_text(imports.BATCH_SIZE + 10))
+    # The worker died during the second batch: lines up to 55 committed, the batch never reindexed.
+    interrupted = job.rows.filter(line_number__gt=imports.BATCH_SIZE + 1)
+    Listing.objects.filter(pk__in=interrupted.filter(line_number__gt=56).values("listing")).delete()
+    job.rows.filter(line_number__gt=56).delete()
+    unindexed = list(interrupted.values_list("listing_id", flat=True))
+    Listing.objects.filter(pk__in=unindexed).update(status="paused")
+    reindex_listings(listing_ids=unindexed)  # out of the index, as if never indexed
+    Listing.objects.filter(pk__in=unindexed).update(status="active")
+    InventoryImport.objects.filter(pk=job.pk).update(status=InventoryImport.Status.RUNNING)
+    assert _found_in_search(shop) == imports.BATCH_SIZE
+
+    import_inventory.apply(args=[job.pk])
+
+    assert counts(job) == ("done", 60, 60, 60, 0, 0)
+    assert _found_in_search(shop) == 60
