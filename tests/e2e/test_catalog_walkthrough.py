@@ -3,9 +3,9 @@ tags another shop's item, finds things by search, tag and condition, opens a tag
 compares the copies of one work across shops by total with shipping to her country.
 
 The world and its numbers are in tests/catalog/walkthrough.py, shared with the same walk
-through the API (tests/catalog/test_api_walkthrough.py). With a broker (REDIS_URL) the
-thousand rows go to a real worker on the `imports` queue and the page follows its progress;
-without one, Celery runs the import in the web process, as `make run` does.
+through the API (tests/catalog/test_api_walkthrough.py). With a broker (REDIS_URL) and
+PostgreSQL the thousand rows go to a real worker on the `imports` queue and the page follows
+its progress; otherwise Celery runs the import in the web process, as `make run` does.
 """
 
 import pytest
@@ -33,11 +33,12 @@ def world(transactional_db):
 
 @pytest.fixture
 def import_worker(request, tmp_path):
-    """A Celery worker on the `imports` queue when there is a broker; None when tasks run eagerly."""
-    if not settings.REDIS_URL:
+    """A Celery worker on the `imports` queue when there is a broker and a database another
+    process can reach (PostgreSQL); otherwise None, and tasks run in the live server's thread."""
+    if not (settings.REDIS_URL and settings.IS_POSTGRESQL):
+        request.getfixturevalue("eager_tasks")
         yield None
         return
-    request.getfixturevalue("require_postgresql")  # the worker process must reach the test database
     remove_redis_traces(settings.REDIS_URL, "imports")
     try:
         with running_worker(
@@ -173,7 +174,9 @@ def test_a_newcomer_opens_a_shop_lists_imports_tags_searches_and_compares_in_the
     expect(results.get_by_role("heading", level=3)).to_have_text(
         [title for title, _ in walkthrough.FINE_SEA_CHARTS_BY_PRICE]
     )
-    expect(results.locator(".price")).to_have_text([f"{price} GBP" for _, price in walkthrough.FINE_SEA_CHARTS_BY_PRICE])
+    expect(results.locator(".price")).to_have_text(
+        [f"{price} GBP" for _, price in walkthrough.FINE_SEA_CHARTS_BY_PRICE]
+    )
     expect(page.get_by_role("checkbox", name=f"sea charts {fine}", exact=True)).to_be_checked()
 
     # --- The tag's page, from a result's tag. ---
