@@ -273,9 +273,6 @@ MESSAGING_SEND_RATE_PER_HOUR = env.int("PLURAL_MESSAGE_RATE_PER_HOUR", default=1
 # The first-contact limit: accounts younger than this may open only so many conversations a day.
 MESSAGING_NEW_ACCOUNT_AGE = timedelta(days=env.int("PLURAL_NEW_ACCOUNT_DAYS", default=7))
 MESSAGING_NEW_ACCOUNT_CONVERSATIONS_PER_DAY = env.int("PLURAL_NEW_ACCOUNT_CONVERSATIONS_PER_DAY", default=3)
-# Message pictures are shown only through views that check who may see them, so they live
-# outside MEDIA_ROOT, which the proxy serves to anyone.
-PRIVATE_MEDIA_ROOT = Path(env.str("PLURAL_PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
 
 # --- Identity -------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -414,6 +411,9 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Conversation pictures and shops' inventory files are not for everyone: they live outside
+# MEDIA_ROOT, which the proxy serves to anyone, and only pages that check who asks hand them out.
+PRIVATE_MEDIA_ROOT = Path(env.str("PLURAL_PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

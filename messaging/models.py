@@ -3,7 +3,6 @@
 import uuid
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
@@ -11,30 +10,10 @@ from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 
+from marketplace.storage import private_storage
+
 # The longest message, in characters (of markdown); the database refuses longer ones too.
 MESSAGE_MAX_LENGTH = 5000
-
-
-class PrivateMediaStorage(FileSystemStorage):
-    """Files under PRIVATE_MEDIA_ROOT, never served by URL: views hand them out after checking
-    who asks (messaging.views.attachment). The root is read from settings at each use."""
-
-    def __init__(self):
-        super().__init__(base_url=None)
-
-    @property
-    def base_location(self):
-        return settings.PRIVATE_MEDIA_ROOT
-
-    @property
-    def location(self):
-        return str(settings.PRIVATE_MEDIA_ROOT)
-
-    def deconstruct(self):
-        return ("messaging.models.PrivateMediaStorage", [], {})
-
-
-private_storage = PrivateMediaStorage()
 
 
 class Conversation(models.Model):

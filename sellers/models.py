@@ -8,6 +8,7 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 
 from marketplace.money import CURRENCY_CHOICES, MAX_PRICE
+from marketplace.storage import private_storage
 
 
 def shop_upload_to(shop: "Shop", filename: str) -> str:
@@ -127,8 +128,9 @@ class InventoryImport(models.Model):
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="imports")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
-    data_file = models.FileField(upload_to=import_upload_to)
-    images_archive = models.FileField(upload_to=import_upload_to, blank=True)
+    # Kept out of the public media folder: a shop's inventory file is its own business.
+    data_file = models.FileField(storage=private_storage, upload_to=import_upload_to)
+    images_archive = models.FileField(storage=private_storage, upload_to=import_upload_to, blank=True)
     original_name = models.CharField(max_length=255)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     failure_reason = models.TextField(blank=True)

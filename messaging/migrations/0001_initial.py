@@ -4,6 +4,7 @@ import django.db.models.deletion
 import django.db.models.functions.text
 import django.db.models.lookups
 import django.utils.timezone
+import marketplace.storage
 import messaging.models
 from django.conf import settings
 from django.db import migrations, models
@@ -64,8 +65,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('position', models.PositiveSmallIntegerField(default=0)),
-                ('image', models.ImageField(storage=messaging.models.PrivateMediaStorage(), upload_to=messaging.models.attachment_upload_to)),
-                ('thumbnail', models.ImageField(storage=messaging.models.PrivateMediaStorage(), upload_to=messaging.models.attachment_upload_to)),
+                ('image', models.ImageField(storage=marketplace.storage.PrivateMediaStorage(), upload_to=messaging.models.attachment_upload_to)),
+                ('thumbnail', models.ImageField(storage=marketplace.storage.PrivateMediaStorage(), upload_to=messaging.models.attachment_upload_to)),
                 ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='messaging.message')),
             ],
             options={

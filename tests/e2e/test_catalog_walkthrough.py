@@ -45,7 +45,8 @@ def import_worker(request, tmp_path):
             queues=["imports"],
             hostname="imports-walkthrough",
             log_path=tmp_path / "worker.log",
-            env={"MEDIA_ROOT": str(settings.MEDIA_ROOT)},  # where the live server stores the upload
+            # where the live server stores the upload
+            env={"PLURAL_PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT)},
         ) as worker:
             yield worker
     finally:

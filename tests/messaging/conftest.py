@@ -6,11 +6,6 @@ from messaging import services
 from tests.factories import ListingFactory
 
 
-@pytest.fixture(autouse=True)
-def _isolated_private_media(tmp_path, settings):
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-
-
 @pytest.fixture
 def listing(shop):
     return ListingFactory(shop=shop, title="A Field Guide to Lichens", price="12.50")

@@ -288,3 +288,14 @@ def test_the_report_page_makes_the_same_number_of_queries_for_few_or_many_rows(
     with django_assert_num_queries(count):
         response = client.get(url)
     assert len(response.context["page"]) == 40
+
+
+def test_an_uploaded_inventory_file_is_kept_out_of_the_public_media_folder(client, shop, shop_owner, settings):
+    client.force_login(shop_owner)
+    upload(client, shop)
+
+    job = InventoryImport.objects.get(shop=shop)
+    assert job.data_file.path.startswith(str(settings.PRIVATE_MEDIA_ROOT))
+    assert not str(job.data_file.path).startswith(str(settings.MEDIA_ROOT))
+    with pytest.raises(ValueError):  # no URL to serve it at, whoever guesses its name
+        _ = job.data_file.url
