@@ -15,6 +15,7 @@ api_urlpatterns = [
     path("", include("catalog.tag_api_urls")),
     path("", include("notifications.api_urls")),
     path("", include("orders.api_urls")),
+    path("", include("reviews.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -31,6 +32,7 @@ urlpatterns = [
     path("", include("catalog.tag_urls")),
     path("", include("notifications.urls")),
     path("", include("orders.urls")),
+    path("", include("reviews.urls")),
     path("api/", include(api_urlpatterns)),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ from django.db import transaction
 from accounts.demo import DEMO_PASSWORD, seed_people
 from catalog.tag_demo import seed_tags
 from orders.demo import seed_orders
+from reviews.demo import seed_reviews
 
 
 class Command(BaseCommand):
@@ -43,6 +44,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             people = seed_people(rng=rng)
             orders = seed_orders(rng=rng, people=people)
+            reviews = seed_reviews()
         if listings:
             from catalog.demo import seed_listings
 
@@ -57,7 +59,7 @@ class Command(BaseCommand):
             seed_tags(people=people, seed=seed)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {len(people)} people, {orders} new orders. Log in as {people[0].email} "
-                f"(or any demo person) with the password {DEMO_PASSWORD!r}."
+                f"Demo data ready: {len(people)} people, {orders} new orders, {reviews} new reviews and ratings. "
+                f"Log in as {people[0].email} (or any demo person) with the password {DEMO_PASSWORD!r}."
             )
         )
