@@ -907,10 +907,9 @@ def _tell_sides(subject, decision: ModerationDecision) -> None:
         target=subject,
         context={"subject": f"Your {noun} of {about}", "decision": words, "body": body},
     )
-    # The shop sees held ratings only once a moderator published them, and unrevealed ones not at all.
-    if noun == "rating" and subject.revealed_at is None:
-        return
-    if decision.previous_status == Status.HELD and subject.status != Status.PUBLISHED:
+    # The shop is not told of what it cannot see: a rating before the reveal, or what was held
+    # before anyone saw it (once published, the shop hears of it as of any new review).
+    if (noun == "rating" and subject.revealed_at is None) or decision.previous_status == Status.HELD:
         return
     _tell_shop(
         subject.shop,
