@@ -7,8 +7,14 @@ from django.conf import settings
 from .models import STAR_CHOICES, BuyerFeedback, FlagReason, ModerationDecision
 
 
-def _stars(label: str) -> forms.ChoiceField:
-    return forms.ChoiceField(choices=STAR_CHOICES, required=False, label=label, widget=forms.RadioSelect)
+def _choice(label: str, choices) -> forms.CharField:
+    # A plain field showing radio buttons: whatever arrives goes to the service, whose message
+    # about it is the one people should read (a ChoiceField would answer "Select a valid choice").
+    return forms.CharField(required=False, label=label, widget=forms.RadioSelect(choices=choices))
+
+
+def _stars(label: str) -> forms.CharField:
+    return _choice(label, STAR_CHOICES)
 
 
 def _text(label: str, *, rows: int = 4, help_text: str = "") -> forms.CharField:
@@ -45,21 +51,17 @@ class ReplyForm(forms.Form):
 
 
 class BuyerFeedbackForm(forms.Form):
-    value = forms.ChoiceField(
-        choices=BuyerFeedback.Value.choices, required=False, label="Your feedback", widget=forms.RadioSelect
-    )
+    value = _choice("Your feedback", BuyerFeedback.Value.choices)
     comment = forms.CharField(required=False, label="A few words (optional)", strip=False)
 
 
 class FlagForm(forms.Form):
-    reason = forms.ChoiceField(choices=FlagReason.choices, required=False, label="Why", widget=forms.RadioSelect)
+    reason = _choice("Why", FlagReason.choices)
     note = _text("What is wrong (optional unless “Something else”)", rows=2)
 
 
 class DecisionForm(forms.Form):
-    outcome = forms.ChoiceField(
-        choices=ModerationDecision.Outcome.choices, required=False, label="Decision", widget=forms.RadioSelect
-    )
+    outcome = _choice("Decision", ModerationDecision.Outcome.choices)
     reason = _text("Why", rows=2, help_text="The author and the shop are told.")
 
 

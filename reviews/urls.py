@@ -21,6 +21,11 @@ urlpatterns = [
     path("shops/<slug:slug>/dashboard/reviews/", views.dashboard_reviews, name="dashboard"),
     path("shops/<slug:slug>/dashboard/orders/<int:pk>/feedback/", views.buyer_feedback, name="buyer_feedback"),
     path("moderation/reviews/", views.moderation_queue, name="moderation"),
-    path("moderation/reviews/<str:kind>/<int:pk>/decide/", views.moderation_decide, name="decide"),
+    path(
+        "moderation/reviews/review/<int:pk>/decide/", views.moderation_decide, {"kind": "review"}, name="decide_review"
+    ),
+    path(
+        "moderation/reviews/rating/<int:pk>/decide/", views.moderation_decide, {"kind": "rating"}, name="decide_rating"
+    ),
     path("moderation/reviews/appeals/<int:pk>/decide/", views.moderation_appeal_decide, name="decide_appeal"),
 ]

@@ -155,7 +155,12 @@ def test_removing_a_rating_takes_it_out_of_the_score(revealed_rating, moderator,
     _decide(revealed_rating, moderator, "remove")
 
     summary = ShopRatingSummary.objects.get(shop=shop)
-    assert (summary.rating_count, summary.rating_sum, summary.score, summary.taken_down_count) == (0, 0, Decimal("3.500"), 1)
+    assert (summary.rating_count, summary.rating_sum, summary.score, summary.taken_down_count) == (
+        0,
+        0,
+        Decimal("3.500"),
+        1,
+    )
 
 
 def test_a_decision_needs_an_outcome_and_a_reason(review, moderator):
@@ -258,7 +263,9 @@ def test_only_the_right_side_may_appeal(review, buyer, other_buyer, shop_owner, 
         ]
 
 
-def test_the_shop_appeals_when_its_report_was_refused(review, buyer, shop_staff, shop_owner, moderator, second_moderator):
+def test_the_shop_appeals_when_its_report_was_refused(
+    review, buyer, shop_staff, shop_owner, moderator, second_moderator
+):
     services.flag_create(subject=review, reporter=shop_staff, reason="fake", note="Never bought from us like this.")
     kept = _decide(review, moderator, "keep", reason="A real purchase.")
 
@@ -278,7 +285,9 @@ def test_a_shop_whose_report_was_not_there_cannot_appeal_a_keep(review, other_bu
     assert selectors.appeal_side(decision=kept, user=shop_owner) is None
 
 
-def test_an_earlier_decision_cannot_be_appealed_once_a_later_one_replaced_it(review, buyer, moderator, second_moderator):
+def test_an_earlier_decision_cannot_be_appealed_once_a_later_one_replaced_it(
+    review, buyer, moderator, second_moderator
+):
     first = _decide(review, moderator, "hide")
     _decide(review, second_moderator, "remove")
 

@@ -66,7 +66,7 @@ def test_the_shops_feedback_reveals_both_sides_and_counts_the_rating(buyer, orde
     summary = ShopRatingSummary.objects.get(shop=shop)
     assert (summary.rating_count, summary.rating_sum, summary.star_5) == (1, 5, 1)
     assert (summary.described_sum, summary.communication_sum, summary.shipping_sum) == (5, 4, 3)
-    assert summary.score == Decimal("3.636")  # (10 × 3.5 + 5) / 11
+    assert summary.score == Decimal("3.636")  # (10 * 3.5 + 5) / 11
     month = ShopRatingMonth.objects.get(shop=shop)
     assert (month.month, month.rating_count, month.rating_sum) == (timezone.localdate().replace(day=1), 1, 5)
     assert list(selectors.shop_ratings(shop=shop)) == [rating]
@@ -255,7 +255,7 @@ def test_shops_are_ranked_by_the_damped_score(db, settings):
 
     assert [shop.name for shop in selectors.shops_by_score()] == ["Steady", "One Perfect"]
     scores = selectors.shop_rating_scores(shop_ids=[lucky.pk, steady.pk, 999])
-    # (10 × 3.5 + 5) / 11 and (10 × 3.5 + 29) / 16
+    # (10 * 3.5 + 5) / 11 and (10 * 3.5 + 29) / 16
     assert scores == {lucky.pk: Decimal("3.636"), steady.pk: Decimal("4.000"), 999: Decimal("3.5")}
     from catalog.models import Listing
 
@@ -291,7 +291,9 @@ def test_the_last_12_months_apart_from_all_time(buyer, atlas, shop, shop_owner):
     ]
 
 
-def test_the_summary_is_read_in_two_queries_however_many_ratings(buyer, atlas, shop, shop_owner, django_assert_num_queries):
+def test_the_summary_is_read_in_two_queries_however_many_ratings(
+    buyer, atlas, shop, shop_owner, django_assert_num_queries
+):
     for number in range(3):
         order = shipped_order(buyer, atlas, key=f"n{number}")
         _rate(buyer, order)

@@ -57,7 +57,9 @@ def test_a_buyer_reviews_an_item_they_bought_once_it_shipped(buyer, item, shop, 
 
 
 def test_nobody_reviews_what_they_did_not_buy(other_buyer, item):
-    messages = _refused(lambda: services.review_create(author=other_buyer, order_item_id=item.pk, **REVIEW), "order_item")
+    messages = _refused(
+        lambda: services.review_create(author=other_buyer, order_item_id=item.pk, **REVIEW), "order_item"
+    )
 
     assert messages == ["You can review only what you have bought: this is not an item of your orders."]
 
@@ -107,9 +109,7 @@ def test_a_buyer_who_became_one_of_the_shops_people_cannot_review_it(buyer, item
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(buyer, item, fields, field, message):
-    messages = _refused(
-        lambda: services.review_create(author=buyer, order_item_id=item.pk, **(REVIEW | fields)), field
-    )
+    messages = _refused(lambda: services.review_create(author=buyer, order_item_id=item.pk, **(REVIEW | fields)), field)
 
     assert messages == [message]
 
@@ -133,7 +133,9 @@ def test_the_author_edits_within_the_window_and_the_history_is_kept(buyer, item,
     review = services.review_create(author=buyer, order_item_id=item.pk, **REVIEW)
     written = review.created_at
 
-    edited = services.review_update(review=review, author=buyer, stars=2, title="Spine cracked", text="It *fell* apart.")
+    edited = services.review_update(
+        review=review, author=buyer, stars=2, title="Spine cracked", text="It *fell* apart."
+    )
 
     assert (edited.stars, edited.title, edited.text_html) == (2, "Spine cracked", "<p>It <em>fell</em> apart.</p>")
     assert edited.edited_at is not None
@@ -219,9 +221,9 @@ def test_a_reply_is_checked_like_a_review(buyer, item, shop_owner):
     assert _refused(lambda: services.reply_create(subject=review, actor=shop_owner, text=""), "text") == [
         "Write your reply."
     ]
-    assert _refused(lambda: services.reply_create(subject=review, actor=shop_owner, text="<script>x</script>"), "text") == [
-        services.MARKUP_MESSAGE
-    ]
+    assert _refused(
+        lambda: services.reply_create(subject=review, actor=shop_owner, text="<script>x</script>"), "text"
+    ) == [services.MARKUP_MESSAGE]
 
 
 def test_every_item_of_an_order_is_reviewed_on_its_own(buyer, atlas, shop):
@@ -237,7 +239,9 @@ def test_every_item_of_an_order_is_reviewed_on_its_own(buyer, atlas, shop):
     assert (summary.review_count, summary.review_sum) == (2, 6)
 
 
-def test_reviews_of_copies_of_one_work_from_other_shops_add_up_for_the_work(buyer, other_buyer, atlas, other_shop, work):
+def test_reviews_of_copies_of_one_work_from_other_shops_add_up_for_the_work(
+    buyer, other_buyer, atlas, other_shop, work
+):
     copy = ListingFactory(shop=other_shop, title="Atlas of Rivers", currency="EUR", work=work)
     mine = shipped_order(buyer, atlas, key="a").items.get()
     theirs = shipped_order(other_buyer, copy, key="b").items.get()
