@@ -228,6 +228,11 @@ def reviews_by(*, user) -> QuerySet[Review]:
     return _review_queryset().filter(author_id=user.pk).order_by("-created_at", "-pk")
 
 
+def published_reviews_by(*, user) -> QuerySet[Review]:
+    """What a profile shows: the person's published reviews, newest first."""
+    return _review_queryset().filter(author_id=user.pk, status=Status.PUBLISHED).order_by("-created_at", "-pk")
+
+
 def ratings_by(*, user) -> QuerySet[SellerRating]:
     if not _signed_in(user):
         return SellerRating.objects.none()

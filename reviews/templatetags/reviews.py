@@ -76,3 +76,15 @@ def order_feedback(order):
 def percent_width(value) -> str:
     """A share in percent as a CSS width, e.g. 42 -> "42%"."""
     return f"{int(value)}%"
+
+
+PROFILE_REVIEWS = 5
+
+
+@register.simple_tag
+def person_reviews(person):
+    """A profile's latest published reviews and the feedback shops left on the person (two queries)."""
+    return {
+        "reviews": list(selectors.published_reviews_by(user=person)[:PROFILE_REVIEWS]),
+        "record": selectors.buyer_record(buyer=person),
+    }

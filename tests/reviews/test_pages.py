@@ -413,3 +413,14 @@ def test_the_order_page_keeps_its_query_count(as_user, buyer, atlas, shop, count
         response = client.get(f"/orders/{order.pk}/")
 
     assert response.content.decode().count("Edit your review") == count
+
+
+def test_a_profile_shows_the_persons_reviews_and_the_shops_feedback(client, review, order, buyer, shop_owner):
+    services.rating_create(author=buyer, order_id=order.pk, **RATING)
+    services.buyer_feedback_create(order=order, actor=shop_owner, value="positive")
+
+    page = _text(client.get("/people/bea/"))
+
+    assert "Reviews by Bea Buyer" in page
+    assert "A fine atlas" in page
+    assert "Feedback from shops: 1 positive, 0 neutral." in page
