@@ -188,6 +188,24 @@ def feedback_window_closes_at(order: Order) -> datetime.datetime | None:
     return order.delivered_at + settings.REVIEWS_FEEDBACK_WINDOW
 
 
+def edit_refusal(subject, now: datetime.datetime | None = None) -> str:
+    """Why the author can no longer edit a review or rating ("" while they can): the services
+    give the same reasons when refusing an edit."""
+    noun = subject.kind
+    if subject.status in TAKEN_DOWN:
+        return f"A moderator took this {noun} down: it can no longer be edited."
+    if subject.has_reply:
+        return f"{subject.shop.name} has replied: the {noun} can no longer be edited."
+    if noun == "rating" and subject.revealed_at is not None:
+        return "Your rating has been shown to the shop: it can no longer be changed."
+    if (now or timezone.now()) > subject.editable_until:
+        return (
+            f"A {noun} can be edited for {settings.REVIEWS_EDIT_WINDOW.days} days: this one could be edited until "
+            f"{timezone.localtime(subject.editable_until):%-d %B %Y}."
+        )
+    return ""
+
+
 def feedback_window_is_open(order: Order, now: datetime.datetime | None = None) -> bool:
     closes = feedback_window_closes_at(order)
     return has_shipped(order) and (closes is None or (now or timezone.now()) < closes)

@@ -57,6 +57,7 @@ from .models import (
 from .selectors import (
     appeal_side,
     can_moderate_reviews,
+    edit_refusal,
     feedback_window_closes_at,
     feedback_window_is_open,
     has_shipped,
@@ -414,19 +415,12 @@ def review_create(*, author, order_item_id, stars, title, text, now: datetime.da
     return review
 
 
-def _check_editable(subject, *, author, now, noun: str) -> None:
+def _check_editable(subject, *, author, now) -> None:
     if author is None or author.pk != subject.author_id:
-        raise PermissionDenied(f"Only its author can change this {noun}.")
-    if subject.status in TAKEN_DOWN:
-        _refuse("non_field_errors", f"A moderator took this {noun} down: it can no longer be edited.")
-    if subject.has_reply:
-        _refuse("non_field_errors", f"{subject.shop.name} has replied: the {noun} can no longer be edited.")
-    if now > subject.editable_until:
-        _refuse(
-            "non_field_errors",
-            f"A {noun} can be edited for {settings.REVIEWS_EDIT_WINDOW.days} days: this one could be edited until "
-            f"{_date(subject.editable_until)}.",
-        )
+        raise PermissionDenied(f"Only its author can change this {subject.kind}.")
+    refusal = edit_refusal(subject, now)
+    if refusal:
+        _refuse("non_field_errors", refusal)
 
 
 def _lock(subject):
@@ -437,12 +431,12 @@ def review_update(*, review: Review, author, stars, title, text, now: datetime.d
     """The author edits their review within REVIEWS_EDIT_WINDOW, until the shop replies; the
     version replaced is kept in its history. An unchanged review is left as it is."""
     now = now or timezone.now()
-    _check_editable(review, author=author, now=now, noun="review")
+    _check_editable(review, author=author, now=now)
     cleaned = _review_fields(stars=stars, title=title, text=text)
     with transaction.atomic():
         _locked_summary(review.shop_id)
         current = _lock(review)
-        _check_editable(current, author=author, now=now, noun="review")
+        _check_editable(current, author=author, now=now)
         before = {"stars": current.stars, "title": current.title, "text": current.text}
         if before == cleaned:
             return current
@@ -574,9 +568,7 @@ def rating_update(
     """The buyer changes their rating while it is still unseen (before the reveal) and within
     the edit window; the version replaced is kept."""
     now = now or timezone.now()
-    _check_editable(rating, author=author, now=now, noun="rating")
-    if rating.revealed_at is not None:
-        _refuse("non_field_errors", "Your rating has been shown to the shop: it can no longer be changed.")
+    _check_editable(rating, author=author, now=now)
     cleaned = _rating_fields(
         overall=overall,
         item_as_described=item_as_described,
@@ -586,9 +578,7 @@ def rating_update(
     )
     with transaction.atomic():
         current = _lock(rating)
-        _check_editable(current, author=author, now=now, noun="rating")
-        if current.revealed_at is not None:
-            _refuse("non_field_errors", "Your rating has been shown to the shop: it can no longer be changed.")
+        _check_editable(current, author=author, now=now)
         before = {name: getattr(current, name) for name in (*RATING_FIELDS, "comment")}
         if before == cleaned:
             return current

@@ -80,7 +80,14 @@ def review_write(request, order_pk: int, item_pk: int):
     return render(
         request,
         "reviews/review_form.html",
-        {"order": order, "item": item, "review": review, "form": form, "has_shipped": selectors.has_shipped(order)},
+        {
+            "order": order,
+            "item": item,
+            "review": review,
+            "form": form,
+            "has_shipped": selectors.has_shipped(order),
+            "edit_refusal": selectors.edit_refusal(review) if review else "",
+        },
         status=400 if form.errors else 200,
     )
 
@@ -122,6 +129,7 @@ def rating_write(request, order_pk: int):
             "window_closes_at": selectors.feedback_window_closes_at(order),
             "window_is_open": selectors.feedback_window_is_open(order),
             "window_days": settings.REVIEWS_FEEDBACK_WINDOW.days,
+            "edit_refusal": selectors.edit_refusal(rating) if rating else "",
             "has_shipped": selectors.has_shipped(order),
         },
         status=400 if form.errors else 200,

@@ -165,3 +165,17 @@ def test_list_endpoints_keep_their_query_counts(api, atlas, count, django_assert
         assert len(anonymous.get("/api/shops/olives-books/ratings/").json()["results"]) == count
     with django_assert_num_queries(5):  # shop, its people, summary row, last 12 months, completion rate
         assert anonymous.get("/api/shops/olives-books/rating-summary/").json()["all_time"]["count"] == count
+
+
+def test_my_reviews_and_ratings_through_the_api(api, buyer, item, order, settings):
+    settings.REVIEWS_BURST_AUTHORS = 1
+    _ok(api("buyer").post("/api/reviews/", {"order_item": item.pk, **REVIEW}), 201)
+    _ok(api("buyer").post("/api/ratings/", {"order": order.pk, **RATING}), 201)
+
+    mine = _ok(api("buyer").get("/api/reviews/"))["results"]
+    my_ratings = _ok(api("buyer").get("/api/ratings/"))["results"]
+
+    assert [(r["title"], r["status"]) for r in mine] == [("A fine atlas", "held")]
+    assert [(r["order"], r["status"], r["revealed_at"]) for r in my_ratings] == [(order.pk, "held", None)]
+    assert _ok(api("other_buyer").get("/api/reviews/"))["results"] == []
+    assert api("anonymous").get("/api/reviews/").status_code == 403

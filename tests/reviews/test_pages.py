@@ -8,6 +8,8 @@ import pytest
 from django.test import Client
 
 from marketplace.markdown import render_markdown
+from orders import services as order_services
+from orders.lifecycle import Actor
 from reviews import services
 from reviews.models import Appeal, Flag, HelpfulVote, ModerationDecision, Review, SellerRating
 from tests.factories import ListingFactory, UserFactory
@@ -424,3 +426,35 @@ def test_a_profile_shows_the_persons_reviews_and_the_shops_feedback(client, revi
     assert "Reviews by Bea Buyer" in page
     assert "A fine atlas" in page
     assert "Feedback from shops: 1 positive, 0 neutral." in page
+
+
+def test_a_frozen_review_says_why_instead_of_offering_the_form(as_user, order, item, review, shop_owner):
+    services.reply_create(subject=review, actor=shop_owner, text="Thank you!")
+
+    page = _text(as_user("buyer").get(f"/orders/{order.pk}/items/{item.pk}/review/"))
+
+    assert "Olive&#x27;s Books has replied: the review can no longer be edited." in page
+    assert "Save your review" not in page
+
+
+def test_a_cancelled_order_has_no_reviews_section(as_user, buyer, atlas):
+    [order] = place(buyer, atlas, key="gone")
+    order_services.order_cancel(order=order, actor=buyer, by=Actor.BUYER)
+
+    page = _text(as_user("buyer").get(f"/orders/{order.pk}/"))
+
+    assert "Reviews and rating" not in page
+
+
+def test_the_author_finds_all_they_wrote_held_ones_included(as_user, buyer, item, order, settings):
+    settings.REVIEWS_BURST_AUTHORS = 1
+    services.review_create(author=buyer, order_item_id=item.pk, **REVIEW)
+    services.rating_create(author=buyer, order_id=order.pk, **RATING)
+
+    mine = _text(as_user("buyer").get("/reviews/mine/"))
+    theirs = _text(as_user("other_buyer").get("/reviews/mine/"))
+
+    assert "A fine atlas" in mine and "Held for moderation" in mine
+    assert f"Olive&#x27;s Books, order #{order.pk}</a> · Held for moderation" in mine
+    assert "A fine atlas" not in theirs and "You have not rated a shop yet." in theirs
+    assert as_user("anonymous").get("/reviews/mine/").status_code == 302
