@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "notifications",
     "orders",
     "messaging",
+    "reviews",
 ]
 TAGGIT_CASE_INSENSITIVE = True
 
@@ -220,6 +221,7 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
     "notifications-daily-digest": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=7, minute=0)},
     "orders-run-timers": {"task": "orders.tasks.run_order_timers", "schedule": timedelta(minutes=5)},
+    "reviews-reveal-feedback": {"task": "reviews.tasks.reveal_due_feedback", "schedule": timedelta(minutes=15)},
 }
 
 # --- Orders ---------------------------------------------------------------
@@ -244,6 +246,29 @@ ORDERS_REMINDER_BEFORE = timedelta(hours=env.int("PLURAL_ORDERS_REMINDER_HOURS",
 # The return window of a shop that has not set its own, in days after delivery:
 ORDERS_DEFAULT_RETURN_WINDOW_DAYS = 14
 ORDERS_PAYMENT_PROVIDERS = ["orders.payments.manual.ManualProvider"]
+
+# --- Reviews and ratings ------------------------------------------------------
+# A review or rating can be edited for this long after it was written (until the shop replies).
+REVIEWS_EDIT_WINDOW = timedelta(days=env.int("PLURAL_REVIEWS_EDIT_DAYS", default=30))
+# The buyer's rating of the shop and the shop's feedback on the buyer are written blind: each is
+# revealed once both are written, or this long after delivery, when the window to write closes.
+REVIEWS_FEEDBACK_WINDOW = timedelta(days=env.int("PLURAL_REVIEWS_FEEDBACK_DAYS", default=30))
+# The damped (Bayesian) score that ranks shops: every shop starts with this many imaginary
+# ratings of this mean, so one five-star rating cannot outrank five hundred at 4.9.
+REVIEWS_SCORE_PRIOR_MEAN = Decimal(env.str("PLURAL_REVIEWS_SCORE_PRIOR_MEAN", default="3.5"))
+REVIEWS_SCORE_PRIOR_WEIGHT = env.int("PLURAL_REVIEWS_SCORE_PRIOR_WEIGHT", default=10)
+# A repeat buyer's ratings of one shop count towards its score at most once in this period.
+REVIEWS_REPEAT_RATING_PERIOD = timedelta(days=7)
+# Bursts: when this many different authors who are new (joined within REVIEWS_NEW_ACCOUNT_AGE)
+# or who never reviewed another shop write about one shop within REVIEWS_BURST_WINDOW, what
+# they wrote is held for a moderator instead of published.
+REVIEWS_BURST_AUTHORS = env.int("PLURAL_REVIEWS_BURST_AUTHORS", default=5)
+REVIEWS_BURST_WINDOW = timedelta(hours=env.int("PLURAL_REVIEWS_BURST_HOURS", default=24))
+REVIEWS_NEW_ACCOUNT_AGE = timedelta(days=env.int("PLURAL_REVIEWS_NEW_ACCOUNT_DAYS", default=30))
+# Rate limits per person per hour, counted from the rows themselves (no cache involved).
+REVIEWS_WRITES_PER_HOUR = env.int("PLURAL_REVIEWS_WRITES_PER_HOUR", default=10)
+REVIEWS_VOTES_PER_HOUR = env.int("PLURAL_REVIEWS_VOTES_PER_HOUR", default=60)
+REVIEWS_FLAGS_PER_HOUR = env.int("PLURAL_REVIEWS_FLAGS_PER_HOUR", default=20)
 
 # --- E-mail ---------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
@@ -395,6 +420,9 @@ SPECTACULAR_SETTINGS = {
         "ReturnReasonEnum": "orders.lifecycle.RETURN_REASON_CHOICES",
         "OrderStateEnum": "orders.lifecycle.State",
         "ServiceStateEnum": [("ok", "ok"), ("degraded", "degraded"), ("down", "down")],
+        "ReviewStatusEnum": "reviews.models.Status",
+        "ModerationOutcomeEnum": "reviews.models.Outcome",
+        "FlagReasonEnum": "reviews.models.FlagReason",
     },
 }
 

@@ -16,6 +16,7 @@ api_urlpatterns = [
     path("", include("notifications.api_urls")),
     path("", include("orders.api_urls")),
     path("", include("messaging.api_urls")),
+    path("", include("reviews.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -33,6 +34,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("orders.urls")),
     path("", include("messaging.urls")),
+    path("", include("reviews.urls")),
     path("api/", include(api_urlpatterns)),
     path("admin/", admin.site.urls),
 ]

@@ -39,6 +39,8 @@ KINDS: dict[str, Kind] = {
         Kind(
             "moderation.decided", "A moderator's decision about something I wrote or reported", "{subject}: {decision}"
         ),
+        Kind("feedback.received", "A shop's feedback on me as a buyer", "{actor} left feedback on your order {order}"),
+        Kind("feedback.revealed", "Feedback on one of my orders shown to both sides", "Order {order}: {change}"),
         Kind(
             "wantlist.matched",
             "A listing matching my want list",

@@ -315,8 +315,9 @@ def test_the_profiles_tags_cost_two_queries_whatever_their_number(django_assert_
         for tag_number in range(size):
             tagging.tag_apply(listing=listing, user=buyer, name=f"tag {tag_number}")
 
-    # the person, then their tags counted and their latest listings
-    with django_assert_num_queries(3):
+    # the person, then their tags counted and their latest listings, and the reviews' two: the
+    # person's latest reviews and the shops' feedback on them
+    with django_assert_num_queries(5):
         response = Client().get("/people/bea/")
 
     assert response.content.decode().count('class="tag-chip"') == size

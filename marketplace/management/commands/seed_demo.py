@@ -8,6 +8,7 @@ from accounts.demo import DEMO_PASSWORD, seed_people
 from catalog.tag_demo import seed_tags
 from messaging.demo import seed_conversations
 from orders.demo import seed_orders
+from reviews.demo import seed_reviews
 
 
 class Command(BaseCommand):
@@ -45,6 +46,7 @@ class Command(BaseCommand):
             people = seed_people(rng=rng)
             orders = seed_orders(rng=rng, people=people)
             conversations = seed_conversations(people=people)
+            reviews = seed_reviews()
         if listings:
             from catalog.demo import seed_listings
 
@@ -59,8 +61,8 @@ class Command(BaseCommand):
             seed_tags(people=people, seed=seed)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {len(people)} people, {orders} new orders, {len(conversations)} conversations. "
-                f"Log in as {people[0].email} "
+                f"Demo data ready: {len(people)} people, {orders} new orders, {len(conversations)} conversations, "
+                f"{reviews} new reviews and ratings. Log in as {people[0].email} "
                 f"(or any demo person) with the password {DEMO_PASSWORD!r}."
             )
         )
