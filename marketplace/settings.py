@@ -218,6 +218,7 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
     "notifications-daily-digest": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=7, minute=0)},
     "orders-run-timers": {"task": "orders.tasks.run_order_timers", "schedule": timedelta(minutes=5)},
+    "orders-run-deal-timers": {"task": "orders.tasks.run_deal_timers", "schedule": timedelta(minutes=5)},
 }
 
 # --- Orders ---------------------------------------------------------------
@@ -241,6 +242,16 @@ ORDERS_RETURN_DECISION_PERIOD = timedelta(days=env.int("PLURAL_ORDERS_RETURN_DEC
 ORDERS_REMINDER_BEFORE = timedelta(hours=env.int("PLURAL_ORDERS_REMINDER_HOURS", default=24))
 # The return window of a shop that has not set its own, in days after delivery:
 ORDERS_DEFAULT_RETURN_WINDOW_DAYS = 14
+# Offers: a buyer's offer the shop accepted keeps the copy reserved for them this long.
+ORDERS_OFFER_RESERVATION_PERIOD = timedelta(hours=env.int("PLURAL_ORDERS_OFFER_RESERVATION_HOURS", default=48))
+# The longest a shop's private offer can stay open, in days.
+ORDERS_PRIVATE_OFFER_MAX_DAYS = 30
+# Problem cases: a shipped order not delivered after this counts as late, so the buyer may report it:
+ORDERS_CASE_LATE_AFTER = timedelta(days=env.int("PLURAL_ORDERS_CASE_LATE_DAYS", default=14))
+# The shop has this long to propose a fix before either side may escalate to the moderators:
+ORDERS_CASE_ANSWER_PERIOD = timedelta(days=env.int("PLURAL_ORDERS_CASE_ANSWER_DAYS", default=3))
+# A moderator's decision takes effect after this, unless one side appeals it first:
+ORDERS_CASE_APPEAL_PERIOD = timedelta(days=env.int("PLURAL_ORDERS_CASE_APPEAL_DAYS", default=7))
 ORDERS_PAYMENT_PROVIDERS = ["orders.payments.manual.ManualProvider"]
 
 # --- E-mail ---------------------------------------------------------------
