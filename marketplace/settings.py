@@ -381,6 +381,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "OrderStateEnum": "orders.lifecycle.State",
+        "OrderActorEnum": "orders.lifecycle.Actor",
+        "OfferKindEnum": "orders.lifecycle.OfferKind",
+        "OfferStateEnum": "orders.lifecycle.OfferState",
+        "CaseStateEnum": "orders.lifecycle.CaseState",
+        "CaseReasonEnum": "orders.lifecycle.CASE_REASON_CHOICES",
+        "RemedyEnum": "orders.lifecycle.Remedy",
+        "CaseProposalStatusEnum": "orders.models.CaseProposal.Status",
+        "ListingStatusEnum": "catalog.models.Listing.Status",
+        "NotificationKindEnum": "notifications.kinds.KIND_SLUGS",
         "ServiceStateEnum": [("ok", "ok"), ("degraded", "degraded"), ("down", "down")],
     },
 }

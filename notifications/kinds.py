@@ -56,6 +56,9 @@ KINDS: dict[str, Kind] = {
     ]
 }
 
+# The kinds as the API's schema lists them.
+KIND_SLUGS = sorted(KINDS)
+
 
 def kind_for(slug: str) -> Kind:
     try:

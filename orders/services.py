@@ -1088,13 +1088,13 @@ def _amount(value, *, field: str, what: str = "price", allow_zero: bool = False)
         raise ValidationError({field: [f"Enter the {what} as a number, for example 12.50."]})
     if amount != amount.quantize(CENT):
         raise ValidationError({field: [f"Enter the {what} with at most two decimals."]})
+    article = "an" if what[0] in "aeiou" else "a"
     if amount < 0 or (amount == 0 and not allow_zero):
-        raise ValidationError(
-            {field: [f"Enter a {what} above zero." if not allow_zero else f"The {what} cannot be negative."]}
-        )
+        message = f"The {what} cannot be negative." if allow_zero else f"Enter {article} {what} above zero."
+        raise ValidationError({field: [message]})
     if amount > MAX_PRICE:
         raise ValidationError(
-            {field: [f"Enter a {what} of at most {MAX_PRICE:,}: larger amounts are typing mistakes."]}
+            {field: [f"Enter {article} {what} of at most {MAX_PRICE:,}: larger amounts are typing mistakes."]}
         )
     return money(amount)
 
