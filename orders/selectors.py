@@ -698,7 +698,9 @@ def offers_of_buyer(*, user) -> QuerySet[Offer]:
     """The offers `user` made, and the private offers made to them, newest first."""
     if user is None or not user.is_authenticated:
         return Offer.objects.none()
-    return Offer.objects.filter(buyer_id=user.pk).select_related("shop", "listing").order_by("-created_at", "-pk")
+    return (
+        Offer.objects.filter(buyer_id=user.pk).select_related("shop", "buyer", "listing").order_by("-created_at", "-pk")
+    )
 
 
 OFFER_FILTERS = {"to_do": "To answer", "open": "Open", "all": "All"}
@@ -707,7 +709,7 @@ OFFER_FILTERS = {"to_do": "To answer", "open": "Open", "all": "All"}
 def offers_of_shop(*, shop: Shop, state: str = "") -> QuerySet[Offer]:
     """The shop's offers, both kinds; `state` "to_do" keeps the buyers' offers waiting for the
     shop's answer, "open" every offer still running."""
-    offers = Offer.objects.filter(shop=shop).select_related("buyer", "listing")
+    offers = Offer.objects.filter(shop=shop).select_related("shop", "buyer", "listing")
     if state == "to_do":
         offers = offers.filter(kind=OfferKind.BUYER, state=OfferState.OPEN)
     elif state == "open":

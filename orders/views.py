@@ -786,6 +786,7 @@ def offer_detail(request, token: str):
             "decline_form": decline_form,
             "page_errors": page_errors,
             "has_addresses": bool(order_form.fields["address"].choices),
+            "failed": action if status == 400 else "",
         },
         status=status,
     )
@@ -856,6 +857,7 @@ def shop_offer(request, slug: str, pk: int):
             "counter_form": counter_form,
             "decline_form": decline_form,
             "page_errors": page_errors,
+            "failed": action if status == 400 else "",
         },
         status=status,
     )
@@ -1069,7 +1071,9 @@ def case_detail(request, pk: int):
             "access_log": access_log,
             "actions": selectors.case_actions(case=case, side=side, user=request.user),
             "page_errors": page_errors,
-            "remedy_partial": Remedy.PARTIAL_REFUND,
+            # A refused step's form stays on the page with what was typed, even if the step is
+            # no longer on offer.
+            "failed": action if status == 400 else "",
         },
         status=status,
     )
