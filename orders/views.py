@@ -53,7 +53,7 @@ from .forms import (
     ShopNoteForm,
     ShopTermsForm,
 )
-from .lifecycle import RETURN_REASONS, SHOP_TO_DO, TRANSITIONS, Actor, Remedy, State
+from .lifecycle import RETURN_REASONS, SHOP_TO_DO, TRANSITIONS, Actor, State
 
 ORDERS_PAGE_SIZE = 25
 ADDRESS_FORM_FIELDS = services.ADDRESS_FIELDS
