@@ -330,7 +330,12 @@ def test_ordering_an_expired_offer_on_the_page_says_so_and_orders_nothing(as_use
     with time_machine.travel(private_offer.respond_by + datetime.timedelta(minutes=1), tick=False):
         response = as_user("buyer").post(
             f"/offers/{private_offer.token}/",
-            {"action": "order", "order-address": str(japan_address.pk), "order-note": "Kept as typed."},
+            {
+                "action": "order",
+                "order-address": str(japan_address.pk),
+                "order-payment_method": "bank_transfer",
+                "order-note": "Kept as typed.",
+            },
         )
 
     page = _text(response)
