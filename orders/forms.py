@@ -149,7 +149,9 @@ class PrivateOfferForm(forms.Form):
     buyer = forms.CharField(max_length=150, label="For (username)", help_text="Only this person can see the offer.")
     price = _amount_field("Price")
     shipping_charge = _amount_field("Shipping charge", help_text="What you charge to send it; 0 for free shipping.")
-    ship_to = forms.ChoiceField(choices=(), label="Country to ship to", help_text="Also a country you do not usually ship to.")
+    ship_to = forms.ChoiceField(
+        choices=(), label="Country to ship to", help_text="Also a country you do not usually ship to."
+    )
     valid_days = forms.IntegerField(min_value=1, initial=7, label="Open for (days)")
     message = _message_field("A note with the offer (optional)")
 

@@ -17,7 +17,10 @@ pytestmark = pytest.mark.django_db
 
 def _deliver(olive, buyer, order_id):
     for step in ({"transition": "accept"}, {"transition": "mark_paid"}):
-        assert olive.post(f"/api/shops/olives-books/orders/{order_id}/transitions/", step, format="json").status_code == 200
+        assert (
+            olive.post(f"/api/shops/olives-books/orders/{order_id}/transitions/", step, format="json").status_code
+            == 200
+        )
     shipped = olive.post(
         f"/api/shops/olives-books/orders/{order_id}/transitions/",
         {"transition": "ship", "carrier": "Japan Post", "tracking_number": "EMS-1"},
@@ -43,7 +46,9 @@ def test_private_and_buyer_offers_notes_and_cases_through_the_api(
         format="json",
     ).json()
     york = buyer.post(
-        "/api/addresses/", {"full_name": "Nia New", "line1": "4 Mill Lane", "city": "York", "country": "GB"}, format="json"
+        "/api/addresses/",
+        {"full_name": "Nia New", "line1": "4 Mill Lane", "city": "York", "country": "GB"},
+        format="json",
     ).json()
     assert buyer.get("/api/cart/").status_code == 200
 
@@ -153,7 +158,11 @@ def test_private_and_buyer_offers_notes_and_cases_through_the_api(
     # appeals once, and a different moderator decides the appeal.
     case = buyer.post(f"/api/orders/{second['id']}/cases/", {"reason": "not_as_described"}, format="json").json()
     olive.post(f"/api/cases/{case['id']}/steps/", {"step": "propose", "remedy": "return"}, format="json")
-    buyer.post(f"/api/cases/{case['id']}/steps/", {"step": "decline_proposal", "message": "Postage costs more than it."}, format="json")
+    buyer.post(
+        f"/api/cases/{case['id']}/steps/",
+        {"step": "decline_proposal", "message": "Postage costs more than it."},
+        format="json",
+    )
     escalated = buyer.post(f"/api/cases/{case['id']}/steps/", {"step": "escalate"}, format="json").json()
     assert escalated["state"] == "escalated"
     [queued] = api("staff_user").get("/api/moderation/cases/").json()["results"]
@@ -164,7 +173,11 @@ def test_private_and_buyer_offers_notes_and_cases_through_the_api(
         {"step": "decide", "remedy": "partial_refund", "amount": "7.00", "reasons": "Not as described, but usable."},
         format="json",
     ).json()
-    assert (decided["state"], decided["decision"]["remedy"], decided["side"]) == ("decided", "partial_refund", "moderator")
+    assert (decided["state"], decided["decision"]["remedy"], decided["side"]) == (
+        "decided",
+        "partial_refund",
+        "moderator",
+    )
     appealed = olive.post(
         f"/api/cases/{case['id']}/steps/", {"step": "appeal", "reasons": "The listing said it all."}, format="json"
     ).json()
@@ -175,11 +188,20 @@ def test_private_and_buyer_offers_notes_and_cases_through_the_api(
         format="json",
     )
     assert same.status_code == 400
-    final = api(second_moderator).post(
-        f"/api/cases/{case['id']}/steps/",
-        {"step": "decide_appeal", "remedy": "partial_refund", "amount": "7.00", "reasons": "The first decision stands."},
-        format="json",
-    ).json()
+    final = (
+        api(second_moderator)
+        .post(
+            f"/api/cases/{case['id']}/steps/",
+            {
+                "step": "decide_appeal",
+                "remedy": "partial_refund",
+                "amount": "7.00",
+                "reasons": "The first decision stands.",
+            },
+            format="json",
+        )
+        .json()
+    )
     assert (final["state"], final["remedy"], final["refund_amount"]) == ("resolved", "partial_refund", "7.00")
     assert final["appeal"]["decision"]["moderator"] == "Milo Moderator"
     seen_by = [entry["moderator"] for entry in buyer.get(f"/api/cases/{case['id']}/").json()["access_log"]]
