@@ -1887,6 +1887,10 @@ def case_open(*, order: Order, actor, reason: str, details: str = "") -> Case:
     details = _text(details, field="details", limit=CASE_TEXT_LIMIT)
     label = RETURN_REASONS[reason].label
     with transaction.atomic():
+        locked = _lock(order)
+        _check_person(locked, actor=actor, by=Actor.BUYER)
+        if locked.state == State.PROBLEM:  # the database's one-open-case constraint stands behind this
+            raise ValidationError({"reason": ["A problem with this order is reported already: see its case."]})
         current = _begin(order, name="open_case", actor=actor, by=Actor.BUYER)
         now = timezone.now()
         late_from = case_late_from(current)

@@ -426,8 +426,9 @@ def test_a_new_or_completed_order_cannot_be_reported_and_only_by_its_buyer(order
 
 
 def test_one_open_case_per_order_and_messages_from_both_sides(damaged, delivered_order, buyer, shop_owner):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as again:
         services.case_open(order=delivered_order, actor=buyer, reason="wrong_item")
+    assert again.value.message_dict == {"reason": ["A problem with this order is reported already: see its case."]}
     services.case_message(case=damaged, actor=shop_owner, by=Actor.SHOP, text="Could you send a photo?")
     services.case_message(case=damaged, actor=buyer, by=Actor.BUYER, text="Here it is.")
 

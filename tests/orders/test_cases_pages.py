@@ -241,3 +241,17 @@ def test_case_lists_cost_the_same_whatever_their_length(
         assert len(buyer_api.get("/api/cases/").json()["results"]) == count
     with django_assert_num_queries(2):
         assert len(moderator_api.get("/api/moderation/cases/").json()["results"]) == count
+
+
+def test_the_admin_does_not_show_a_cases_steps_unlogged(client, escalated):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+
+    response = client.get(f"/admin/orders/order/{escalated.order_id}/change/")
+
+    assert response.status_code == 200
+    page = _text(response)
+    assert "Bea Buyer placed the order." in page
+    assert "The spine is split." not in page and "Not enough." not in page and "We disagree." not in page
+    assert CaseAccessLog.objects.count() == 0
