@@ -255,3 +255,14 @@ def test_the_admin_does_not_show_a_cases_steps_unlogged(client, escalated):
     assert "Bea Buyer placed the order." in page
     assert "The spine is split." not in page and "Not enough." not in page and "We disagree." not in page
     assert CaseAccessLog.objects.count() == 0
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_case_list_holds_ones_own_cases_only(api, escalated, role):
+    response = api(role).get("/api/cases/")
+
+    if role == "anonymous":
+        assert response.status_code in {401, 403}
+        return
+    expected = [escalated.pk] if role in SIDES else []  # moderators use their queue
+    assert [row["id"] for row in response.json()["results"]] == expected

@@ -217,3 +217,23 @@ def test_kind_words_cost_one_query_whatever_their_number(
         response = client.get("/api/shops/olives-books/kind-words/")
 
     assert len(response.json()) == count
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_buyer_gives_or_withdraws_consent(as_user, api, shipped, buyer, role, other_shop):
+    note = services.thank_you_note_write(order=shipped, actor=buyer, by=Actor.BUYER, text="Thanks!")
+
+    response = api(role).patch(
+        f"/api/orders/{shipped.pk}/thank-you-notes/", {"show_on_storefront": True}, format="json"
+    )
+    page = as_user(role).post(
+        f"/orders/{shipped.pk}/thank-you-note/", {"action": "consent", "show_on_storefront": "on"}
+    )
+
+    note.refresh_from_db()
+    if role == "buyer":
+        assert response.status_code == 200 and page.status_code == 302 and note.show_on_storefront
+        return
+    assert response.status_code == 404
+    assert page.status_code == (302 if role == "anonymous" else 404)
+    assert note.show_on_storefront is False

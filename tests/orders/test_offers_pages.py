@@ -343,3 +343,64 @@ def test_ordering_an_expired_offer_on_the_page_says_so_and_orders_nothing(as_use
     assert "This offer expired on" in page and "Kept as typed." in page
     assert Order.objects.count() == 0
     assert Offer.objects.get(pk=private_offer.pk).state == "open"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_who_may_make_an_offer_on_a_listing(as_user, api, takes_offers, atlas, role, shop_staff, other_shop):
+    page = as_user(role).post(f"/listings/{atlas.pk}/offer/", {"offer-price": "14"})
+    response = api(role).post("/api/offers/", {"listing": atlas.pk, "price": "13"}, format="json")
+
+    buyers = {"buyer", "other_buyer", "other_shop_owner", "staff_user"}  # anyone but the shop's own people
+    if role == "anonymous":
+        assert page.status_code == 302 and page["Location"].startswith("/accounts/login/")
+        assert response.status_code in {401, 403}
+    elif role in buyers:
+        assert page.status_code == 302 and response.status_code == 400  # the second is one too many
+        assert response.json() == {
+            "price": ["You already have an open offer on this listing: see it under Your offers, or withdraw it first."]
+        }
+    else:
+        assert page.status_code == 400 and response.status_code == 400
+        assert response.json() == {"listing": ["You cannot make an offer to your own shop."]}
+    assert Offer.objects.count() == (1 if role in buyers else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_buyer_orders_an_offer(as_user, api, private_offer, japan_address, role, shop_staff):
+    before = offer_snapshot(private_offer)
+
+    response = api(role).post(f"/api/offers/{private_offer.token}/order/", {"address": japan_address.pk}, format="json")
+
+    if role == "buyer":
+        assert response.status_code == 201 and response.json()["total"] == "27.00"
+        return
+    assert response.status_code == 404
+    assert offer_snapshot(private_offer) == before
+    assert Order.objects.count() == 0
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_shops_people_change_its_offer_terms_on_the_page(as_user, shop, role, shop_staff, other_shop):
+    response = as_user(role).post(
+        "/shops/olives-books/dashboard/order-terms/offers/", {"accepts_offers": "on", "offer_response_days": "4"}
+    )
+
+    assert response.status_code == (302 if role in SHOP_SEES | {"anonymous"} else 404)
+    terms = shop_terms(shop=shop)
+    assert (terms.accepts_offers, terms.offer_response_days) == ((True, 4) if role in SHOP_SEES else (False, 3))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_shops_people_send_a_private_offer_from_the_page(as_user, atlas, buyer, role, shop_staff, other_shop):
+    data = {
+        "private-buyer": "bea",
+        "private-price": "15",
+        "private-shipping_charge": "5",
+        "private-ship_to": "JP",
+        "private-valid_days": "7",
+    }
+
+    response = as_user(role).post(f"/shops/olives-books/dashboard/listings/{atlas.pk}/private-offer/", data)
+
+    assert response.status_code == (302 if role in SHOP_SEES | {"anonymous"} else 404)
+    assert Offer.objects.count() == (1 if role in SHOP_SEES else 0)
