@@ -1173,7 +1173,13 @@ def _begin_offer(offer: Offer, *, name: str, actor, by: str, now) -> Offer:
     transition = OFFER_TRANSITIONS[name]
     if by not in transition.actors:
         raise PermissionDenied(f"The {Actor(by).label.lower()} cannot do this.")
-    current = Offer.objects.select_for_update().select_related("shop", "buyer", "listing__condition").get(pk=offer.pk)
+    # Only the offer's row: PostgreSQL's FOR UPDATE would lock every joined row too, and a lock
+    # on the shop or the listing crosses a checkout ordering from the same shop (a deadlock).
+    current = (
+        Offer.objects.select_for_update(of=("self",))
+        .select_related("shop", "buyer", "listing__condition")
+        .get(pk=offer.pk)
+    )
     if by == Actor.BUYER and (actor is None or not actor.is_authenticated or actor.pk != current.buyer_id):
         raise PermissionDenied("Only the buyer can do this.")
     if by == Actor.SHOP and not is_shop_member(user=actor, shop=current.shop):
@@ -1626,7 +1632,10 @@ def offer_deadline_fire(*, offer_id: int, now: datetime.datetime | None = None) 
     now = now or timezone.now()
     with transaction.atomic():
         current = (
-            Offer.objects.select_for_update().select_related("shop", "buyer", "listing").filter(pk=offer_id).first()
+            Offer.objects.select_for_update(of=("self",))
+            .select_related("shop", "buyer", "listing")
+            .filter(pk=offer_id)
+            .first()
         )
         if current is None:
             return False
