@@ -222,6 +222,7 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-daily-digest": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=7, minute=0)},
     "orders-run-timers": {"task": "orders.tasks.run_order_timers", "schedule": timedelta(minutes=5)},
     "reviews-reveal-feedback": {"task": "reviews.tasks.reveal_due_feedback", "schedule": timedelta(minutes=15)},
+    "orders-run-deal-timers": {"task": "orders.tasks.run_deal_timers", "schedule": timedelta(minutes=5)},
 }
 
 # --- Orders ---------------------------------------------------------------
@@ -245,6 +246,16 @@ ORDERS_RETURN_DECISION_PERIOD = timedelta(days=env.int("PLURAL_ORDERS_RETURN_DEC
 ORDERS_REMINDER_BEFORE = timedelta(hours=env.int("PLURAL_ORDERS_REMINDER_HOURS", default=24))
 # The return window of a shop that has not set its own, in days after delivery:
 ORDERS_DEFAULT_RETURN_WINDOW_DAYS = 14
+# Offers: a buyer's offer the shop accepted keeps the copy reserved for them this long.
+ORDERS_OFFER_RESERVATION_PERIOD = timedelta(hours=env.int("PLURAL_ORDERS_OFFER_RESERVATION_HOURS", default=48))
+# The longest a shop's private offer can stay open, in days.
+ORDERS_PRIVATE_OFFER_MAX_DAYS = 30
+# Problem cases: a shipped order not delivered after this counts as late, so the buyer may report it:
+ORDERS_CASE_LATE_AFTER = timedelta(days=env.int("PLURAL_ORDERS_CASE_LATE_DAYS", default=14))
+# The shop has this long to propose a fix before either side may escalate to the moderators:
+ORDERS_CASE_ANSWER_PERIOD = timedelta(days=env.int("PLURAL_ORDERS_CASE_ANSWER_DAYS", default=3))
+# A moderator's decision takes effect after this, unless one side appeals it first:
+ORDERS_CASE_APPEAL_PERIOD = timedelta(days=env.int("PLURAL_ORDERS_CASE_APPEAL_DAYS", default=7))
 ORDERS_PAYMENT_PROVIDERS = ["orders.payments.manual.ManualProvider"]
 
 # --- Reviews and ratings ------------------------------------------------------
@@ -419,6 +430,14 @@ SPECTACULAR_SETTINGS = {
         "ReportReasonEnum": "messaging.models.Report.Reason",
         "ReturnReasonEnum": "orders.lifecycle.RETURN_REASON_CHOICES",
         "OrderStateEnum": "orders.lifecycle.State",
+        "OrderActorEnum": "orders.lifecycle.Actor",
+        "OfferKindEnum": "orders.lifecycle.OfferKind",
+        "OfferStateEnum": "orders.lifecycle.OfferState",
+        "CaseStateEnum": "orders.lifecycle.CaseState",
+        "CaseReasonEnum": "orders.lifecycle.CASE_REASON_CHOICES",
+        "RemedyEnum": "orders.lifecycle.Remedy",
+        "CaseProposalStatusEnum": "orders.models.CaseProposal.Status",
+        "NotificationKindEnum": "notifications.kinds.KIND_SLUGS",
         "ServiceStateEnum": [("ok", "ok"), ("degraded", "degraded"), ("down", "down")],
         "ReviewStatusEnum": "reviews.models.Status",
         "ModerationOutcomeEnum": "reviews.models.Outcome",

@@ -33,7 +33,9 @@ KINDS: dict[str, Kind] = {
         Kind("order.changed", "A change to one of my orders", "Order {order}: {change}"),
         Kind("order.reminder", "A deadline coming up on one of my orders", "Reminder for order {order}: {reminder}"),
         Kind("offer.received", "An offer made to me", "{actor} made you an offer on {subject}"),
+        Kind("offer.changed", "A change to an offer I made or received", "Offer on {subject}: {change}"),
         Kind("thanks.received", "A thank-you note", "{actor} sent you a thank-you note"),
+        Kind("case.changed", "A step in a problem case about one of my orders", "Problem with order {order}: {change}"),
         Kind("review.received", "A review or rating of my shop or listings", "{actor} reviewed {subject}"),
         Kind("review.replied", "A reply to my review", "{actor} replied to your review of {subject}"),
         Kind(
@@ -55,6 +57,9 @@ KINDS: dict[str, Kind] = {
         Kind("export.ready", "My data export is ready", "Your data export is ready to download"),
     ]
 }
+
+# The kinds as the API's schema lists them.
+KIND_SLUGS = sorted(KINDS)
 
 
 def kind_for(slug: str) -> Kind:

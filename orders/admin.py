@@ -2,6 +2,7 @@
 give a shop a commission rate of its own instead of the site-wide ORDERS_COMMISSION_RATE."""
 
 from django.contrib import admin
+from django.db.models import Q
 
 from .models import Address, Checkout, Order, OrderDeadline, OrderEvent, OrderItem, ReturnRequest, ShopTerms
 
@@ -26,6 +27,13 @@ class OrderEventInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        # A problem case's steps are read by moderators on the case page, where each reading is
+        # logged for both sides; the admin does not show them. (Offers and thank-you notes are
+        # the two sides' own and have no admin either.)
+        case_steps = Q(transition__startswith="case_") | Q(transition="open_case")
+        return super().get_queryset(request).exclude(case_steps)
 
 
 class OrderDeadlineInline(admin.TabularInline):

@@ -1,8 +1,9 @@
-"""Demo shops, listings and orders for `seed_demo`: deterministic and safe to load twice.
+"""Demo shops, listings, orders and deals for `seed_demo`: deterministic and safe to load twice.
 
 Orders are placed and moved along through the services, as people would, so every demo order
 has its timeline, deadlines and notifications. Each checkout has a fixed idempotency key, which
-is what makes a second run change nothing."""
+is what makes a second run change nothing; the deals (offers, thank-you notes, a problem case)
+are looked for before they are made."""
 
 import random
 from decimal import Decimal
@@ -13,8 +14,8 @@ from catalog.models import Condition, Listing
 from sellers.models import Shop, ShopMember
 
 from . import services
-from .lifecycle import Actor, State
-from .models import Checkout, OrderDeadline
+from .lifecycle import Actor, OfferKind, State
+from .models import Checkout, Offer, OrderDeadline, ThankYouNote
 
 DEMO_SHOPS = [
     {
@@ -143,8 +144,9 @@ def _move_along(order, *, outcome: str, buyer, seller) -> None:
 
 
 def seed_orders(*, rng: random.Random, people: list) -> int:
-    """Three demo shops owned by the first demo people, two listings each, and one order in each
-    state of DEMO_OUTCOMES bought by the others. Returns how many orders were placed this time."""
+    """Three demo shops owned by the first demo people, two listings each, one order in each
+    state of DEMO_OUTCOMES bought by the others, and a few deals between them (seed_deals).
+    Returns how many orders were placed this time."""
     owners, buyers = people[:3], people[3:]
     shops = [_shop(owner, spec) for owner, spec in zip(owners, DEMO_SHOPS, strict=True)]
     listings = [listing for shop in shops for listing in _listings(shop)]
@@ -162,4 +164,68 @@ def seed_orders(*, rng: random.Random, people: list) -> int:
         order = checkout.orders.get()
         _move_along(order, outcome=outcome, buyer=buyer, seller=order.shop.owner)
         placed += 1
-    return placed
+    return placed + seed_deals(shops={shop.slug: shop for shop in shops}, buyers=buyers)
+
+
+DEMO_CASE_KEY = "demo-deal-case"
+
+
+def seed_deals(*, shops: dict, buyers: list) -> int:
+    """Harbour Books takes offers and has countered one; Paper Heron, which ships to Ireland only,
+    has a private offer open with shipping to the United States; the completed demo order carries
+    thank-you notes both ways (the buyer's shown on the storefront, with consent); and a damaged
+    parcel from Harbour Books waits for the buyer's answer to a partial refund. Returns how many
+    orders were placed this time (the case's)."""
+    harbour, heron = shops["harbour-books"], shops["paper-heron"]
+    services.shop_offer_terms_update(shop=harbour, actor=harbour.owner, accepts_offers=True, offer_response_days=3)
+    first, second = harbour.listings.order_by("sku")[:2]
+
+    collector = buyers[0]
+    if not Offer.objects.filter(kind=OfferKind.PRIVATE, shop=heron, buyer=collector).exists():
+        services.private_offer_make(
+            listing=heron.listings.order_by("sku").first(),
+            actor=heron.owner,
+            buyer_username=collector.username,
+            price="32.00",
+            shipping_charge="18.00",
+            ship_to="US",
+            valid_days=14,
+            message="We don't usually send prints to the United States, but this one is for you.",
+        )
+    haggler = buyers[1]
+    if not Offer.objects.filter(kind=OfferKind.BUYER, listing=first, buyer=haggler).exists():
+        offer = services.offer_make(listing_id=first.pk, actor=haggler, price="10.00", message="Would you take 10?")
+        services.offer_counter(offer=offer, actor=harbour.owner, price="11.50", message="Meet me at 11.50?")
+
+    completed = Checkout.objects.filter(idempotency_key="demo-order-6").first()
+    order = completed.orders.get() if completed is not None else None
+    if order is not None and not ThankYouNote.objects.filter(order=order).exists():
+        services.thank_you_note_write(
+            order=order, actor=order.shop.owner, by=Actor.SHOP, text="Thank you for your order: enjoy it!"
+        )
+        services.thank_you_note_write(
+            order=order,
+            actor=order.buyer,
+            by=Actor.BUYER,
+            text="Beautifully packed and exactly as described. Thank you!",
+            show_on_storefront=True,
+        )
+
+    unlucky = buyers[2]
+    if Checkout.objects.filter(buyer=unlucky, idempotency_key=DEMO_CASE_KEY).exists():
+        return 0
+    cart = services.cart_get_or_create(user=unlucky, session={})
+    cart.items.all().delete()
+    services.cart_add_item(cart=cart, listing_id=second.pk)
+    checkout = services.checkout_place(buyer=unlucky, idempotency_key=DEMO_CASE_KEY, address_id=_address(unlucky).pk)
+    order = checkout.orders.get()
+    _move_along(order, outcome=State.DELIVERED, buyer=unlucky, seller=harbour.owner)
+    case = services.case_open(order=order, actor=unlucky, reason="damaged", details="The cover is torn.")
+    services.case_propose(
+        case=case,
+        actor=harbour.owner,
+        remedy="partial_refund",
+        amount="4.00",
+        message="So sorry: keep it, with 4 back?",
+    )
+    return 1

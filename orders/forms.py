@@ -3,8 +3,8 @@
 from django import forms
 from django_countries import countries
 
-from .lifecycle import RETURN_REASON_CHOICES, RETURN_REASONS
-from .models import MAX_RETURN_WINDOW_DAYS
+from .lifecycle import CASE_REASON_CHOICES, PROPOSED_REMEDIES, RETURN_REASON_CHOICES, RETURN_REASONS, Remedy
+from .models import MAX_OFFER_RESPONSE_DAYS, MAX_RETURN_WINDOW_DAYS
 
 
 def _country_choices() -> list[tuple[str, str]]:
@@ -111,4 +111,159 @@ class ShopTermsForm(forms.Form):
         max_value=MAX_RETURN_WINDOW_DAYS,
         label="Return window (days after delivery)",
         help_text="0 means you take no returns. Applies to orders placed from now on.",
+    )
+
+
+# --- Offers -------------------------------------------------------------------------------------
+# Amounts are read as text: the services check them (above zero, two decimals, not absurd) and
+# say what is wrong in one voice for the pages and the API.
+
+
+def _amount_field(label: str, **kwargs) -> forms.CharField:
+    return forms.CharField(
+        label=label, max_length=20, widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 8}), **kwargs
+    )
+
+
+def _message_field(label: str, help_text: str = "", limit: int = 1000) -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        max_length=limit,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=label,
+        help_text=help_text,
+    )
+
+
+class OfferTermsForm(forms.Form):
+    accepts_offers = forms.BooleanField(required=False, label="Buyers may offer a price on my listings")
+    offer_response_days = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_OFFER_RESPONSE_DAYS,
+        label="Days to answer an offer",
+        help_text="An offer you have not answered by then lapses; a buyer has as long to answer your counter-offer.",
+    )
+
+
+class PrivateOfferForm(forms.Form):
+    buyer = forms.CharField(max_length=150, label="For (username)", help_text="Only this person can see the offer.")
+    price = _amount_field("Price")
+    shipping_charge = _amount_field("Shipping charge", help_text="What you charge to send it; 0 for free shipping.")
+    ship_to = forms.ChoiceField(
+        choices=(), label="Country to ship to", help_text="Also a country you do not usually ship to."
+    )
+    valid_days = forms.IntegerField(min_value=1, initial=7, label="Open for (days)")
+    message = _message_field("A note with the offer (optional)")
+
+    def __init__(self, *args, max_days: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ship_to"].choices = _country_choices()
+        self.fields["valid_days"].max_value = max_days
+        self.fields["valid_days"].widget.attrs["max"] = max_days
+
+
+class OfferForm(forms.Form):
+    price = _amount_field("Your price")
+    message = _message_field("A note for the shop (optional)")
+
+
+class CounterOfferForm(forms.Form):
+    price = _amount_field("Your counter-offer")
+    message = _message_field("A note for the buyer (optional)")
+
+
+class OfferDeclineForm(forms.Form):
+    message = _message_field("Why (optional)")
+
+
+class OfferOrderForm(forms.Form):
+    """Where an offer's copy goes and how it is paid: the choices are the buyer's addresses and
+    the shop's payment methods."""
+
+    address = forms.ChoiceField(choices=(), label="Send it to")
+    payment_method = forms.ChoiceField(choices=(), label="Payment")
+    note = _message_field("A note for the shop (optional)")
+
+    def __init__(self, *args, addresses, payment_options, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["address"].choices = [(str(address.pk), str(address)) for address in addresses]
+        self.fields["payment_method"].choices = [(option.method, option.label) for option in payment_options]
+        default = next((address for address in addresses if address.is_default), None)
+        if default is not None:
+            self.fields["address"].initial = str(default.pk)
+
+
+# --- Thank-you notes ----------------------------------------------------------------------------
+
+
+class ShopNoteForm(forms.Form):
+    text = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Your thank-you note",
+        help_text="The buyer sees it on their order page, signed with your name; it is printed on the packing slip.",
+    )
+
+
+class BuyerNoteForm(forms.Form):
+    text = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 4}), label="Your thank-you note to the shop"
+    )
+    show_on_storefront = forms.BooleanField(
+        required=False,
+        label="The shop may show my note, signed with my name, on its storefront",
+        help_text="You can withdraw this at any time.",
+    )
+
+
+# --- Problem cases ------------------------------------------------------------------------------
+
+
+class CaseOpenForm(forms.Form):
+    reason = forms.ChoiceField(choices=CASE_REASON_CHOICES, widget=forms.RadioSelect, label="What is wrong")
+    details = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="What happened",
+        help_text="The shop reads this, and Plural's moderators if it comes to that.",
+    )
+
+
+class CaseMessageForm(forms.Form):
+    text = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="Your message")
+
+
+class ProposalForm(forms.Form):
+    remedy = forms.ChoiceField(
+        choices=[(value, label) for value, label in Remedy.choices if value in PROPOSED_REMEDIES],
+        widget=forms.RadioSelect,
+        label="Your proposal",
+    )
+    amount = _amount_field("Amount to refund", required=False, help_text="For a partial refund.")
+    message = _message_field("A note for the buyer (optional)", limit=2000)
+
+
+class ProposalDeclineForm(forms.Form):
+    message = _message_field("Why not (optional)", limit=2000)
+
+
+class EscalateForm(forms.Form):
+    reason = _message_field("What the moderators should know (optional)", limit=2000)
+
+
+class DecisionForm(forms.Form):
+    remedy = forms.ChoiceField(choices=Remedy.choices, widget=forms.RadioSelect, label="Decision")
+    amount = _amount_field("Amount to refund", required=False, help_text="For a partial refund.")
+    reasons = forms.CharField(
+        max_length=4000, widget=forms.Textarea(attrs={"rows": 4}), label="Reasons", help_text="Both sides read them."
+    )
+
+
+class AppealForm(forms.Form):
+    reasons = forms.CharField(
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why you appeal",
+        help_text="A different moderator decides the appeal. A decision can be appealed once.",
     )

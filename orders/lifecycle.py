@@ -24,6 +24,8 @@ class State(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
     RETURN_REQUESTED = "return_requested", "Return requested"
     RETURNED = "returned", "Returned"
+    # The buyer reported a problem (a case is open): see CASE_TRANSITIONS below.
+    PROBLEM = "problem", "Problem reported"
 
 
 class Actor(models.TextChoices):
@@ -31,6 +33,8 @@ class Actor(models.TextChoices):
     SHOP = "shop", "Shop"
     SYSTEM = "system", "Plural"
     PROVIDER = "provider", "Payment provider"
+    # A person of Plural (is_staff) deciding an escalated case.
+    MODERATOR = "moderator", "Plural's moderator"
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,13 @@ class Transition:
     sources: frozenset[str]
     target: str
     actors: frozenset[str]
+    # Taken through a problem case (services.case_*, on the case's page and endpoint), not among
+    # the order's own actions.
+    via_case: bool = False
+
+
+CASE_DECIDERS = [Actor.MODERATOR, Actor.SYSTEM]
+CASE_SETTLERS = [Actor.BUYER, *CASE_DECIDERS]
 
 
 def _transition(name: str, label: str, sources, target, actors) -> Transition:
@@ -75,6 +86,34 @@ TRANSITIONS: dict[str, Transition] = {
             State.RETURNED,
             [Actor.SYSTEM],
         ),
+        # A problem case: the buyer opens it from an order that has arrived, or has not arrived in
+        # time; it ends with the fix both sides agreed, or the one the moderators decided.
+        # The buyer settles by accepting the shop's proposal; a moderator's decision takes effect
+        # when its appeal period ends (SYSTEM) or when the appeal is decided (MODERATOR).
+        *(
+            Transition(
+                name=name,
+                label=label,
+                sources=frozenset(sources),
+                target=target,
+                actors=frozenset(actors),
+                via_case=True,
+            )
+            for name, label, sources, target, actors in [
+                ("open_case", "Report a problem", [State.SHIPPED, State.DELIVERED], State.PROBLEM, [Actor.BUYER]),
+                ("case_refund", "Settle with a full refund", [State.PROBLEM], State.RETURNED, CASE_SETTLERS),
+                (
+                    "case_partial_refund",
+                    "Settle with a partial refund",
+                    [State.PROBLEM],
+                    State.COMPLETED,
+                    CASE_SETTLERS,
+                ),
+                ("case_replacement", "Settle with a replacement", [State.PROBLEM], State.PAID, CASE_SETTLERS),
+                ("case_return", "Settle with a return", [State.PROBLEM], State.RETURNED, CASE_SETTLERS),
+                ("case_no_remedy", "Close without a remedy", [State.PROBLEM], State.COMPLETED, CASE_DECIDERS),
+            ]
+        ),
     ]
 }
 
@@ -87,12 +126,14 @@ SHOP_TO_DO = {
     State.ACCEPTED: "Mark paid when the payment arrives",
     State.PAID: "Ship",
     State.RETURN_REQUESTED: "Decide on the return",
+    State.PROBLEM: "Answer the problem report",
 }
 
 
 def transitions_for(*, state: str, actor: str) -> list[Transition]:
-    """What `actor` may do to an order in `state`, in the order of TRANSITIONS."""
-    return [t for t in TRANSITIONS.values() if state in t.sources and actor in t.actors]
+    """What `actor` may do to an order in `state` among its own actions, in the order of
+    TRANSITIONS (a problem case's steps are taken on the case)."""
+    return [t for t in TRANSITIONS.values() if state in t.sources and actor in t.actors and not t.via_case]
 
 
 def add_working_days(start: datetime, days: int) -> datetime:
@@ -203,6 +244,21 @@ TIMERS: list[Timer] = [
         shop_text="Decide by {due}: a return not decided by then is accepted.",
         reminder_text="decide on the return by {due} or it is accepted",
     ),
+    # Resolved early when the shop proposes a fix, or when someone escalates on disagreement.
+    Timer(
+        name="case_answer",
+        state=State.PROBLEM,
+        due=lambda order, start: start + settings.ORDERS_CASE_ANSWER_PERIOD,
+        fires=None,
+        reminds=Actor.SHOP,
+        buyer_text="{shop} has until {due} to answer and propose a fix. If you do not agree by then, either "
+        "of you can ask Plural's moderators to decide.",
+        shop_text="Answer and propose a fix by {due}. After that, if you have not agreed, either of you can ask "
+        "Plural's moderators to decide.",
+        reminder_text="answer the problem report and propose a fix by {due}",
+        due_notice="the shop has not proposed a fix in time: you can ask Plural's moderators to decide",
+        notify_when_due=Actor.BUYER,
+    ),
 ]
 
 
@@ -273,3 +329,234 @@ RETURN_REASONS: dict[str, ReturnReason] = {
     ]
 }
 RETURN_REASON_CHOICES = [(reason.code, reason.label) for reason in RETURN_REASONS.values()]
+
+
+# --- Offers ---------------------------------------------------------------------------------
+# Two kinds share one table: a private offer the shop makes to one buyer (accepting it orders at
+# once), and an offer a buyer makes on a listing, which the shop accepts, declines or counters;
+# an accepted one reserves the copy until the buyer orders it. Timers are columns of the offer
+# (OFFER_TIMERS), run by the beat task orders.tasks.run_deal_timers.
+
+
+class OfferKind(models.TextChoices):
+    PRIVATE = "private", "Private offer from the shop"
+    BUYER = "buyer", "Offer from the buyer"
+
+
+class OfferState(models.TextChoices):
+    OPEN = "open", "Open"
+    COUNTERED = "countered", "Countered by the shop"
+    ACCEPTED = "accepted", "Accepted: the copy is reserved"
+    ORDERED = "ordered", "Ordered"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    EXPIRED = "expired", "Expired"
+    RELEASED = "released", "Reservation lapsed"
+
+
+# A buyer's offer in one of these keeps them from making another on the same listing.
+OPEN_OFFER_STATES = frozenset({OfferState.OPEN, OfferState.COUNTERED, OfferState.ACCEPTED})
+# Someone has to answer by the offer's respond_by.
+ANSWERABLE_OFFER_STATES = frozenset({OfferState.OPEN, OfferState.COUNTERED})
+
+
+@dataclass(frozen=True)
+class OfferTransition(Transition):
+    kinds: frozenset[str] = frozenset()
+
+
+def _offer_transition(name: str, label: str, sources, target, actors, kinds) -> OfferTransition:
+    return OfferTransition(
+        name=name,
+        label=label,
+        sources=frozenset(sources),
+        target=target,
+        actors=frozenset(actors),
+        kinds=frozenset(kinds),
+    )
+
+
+PRIVATE, BUYERS = [OfferKind.PRIVATE], [OfferKind.BUYER]
+OFFER_TRANSITIONS: dict[str, OfferTransition] = {
+    t.name: t
+    for t in [
+        _offer_transition("order", "Accept and order", [OfferState.OPEN], OfferState.ORDERED, [Actor.BUYER], PRIVATE),
+        _offer_transition(
+            "order_reserved",
+            "Order at the agreed price",
+            [OfferState.ACCEPTED],
+            OfferState.ORDERED,
+            [Actor.BUYER],
+            BUYERS,
+        ),
+        _offer_transition("accept", "Accept the offer", [OfferState.OPEN], OfferState.ACCEPTED, [Actor.SHOP], BUYERS),
+        _offer_transition(
+            "counter", "Make a counter-offer", [OfferState.OPEN], OfferState.COUNTERED, [Actor.SHOP], BUYERS
+        ),
+        _offer_transition(
+            "accept_counter",
+            "Accept the counter-offer",
+            [OfferState.COUNTERED],
+            OfferState.ACCEPTED,
+            [Actor.BUYER],
+            BUYERS,
+        ),
+        _offer_transition("decline", "Decline the offer", [OfferState.OPEN], OfferState.DECLINED, [Actor.SHOP], BUYERS),
+        _offer_transition(
+            "decline_counter",
+            "Decline the counter-offer",
+            [OfferState.COUNTERED],
+            OfferState.DECLINED,
+            [Actor.BUYER],
+            BUYERS,
+        ),
+        _offer_transition(
+            "decline_private", "Decline the offer", [OfferState.OPEN], OfferState.DECLINED, [Actor.BUYER], PRIVATE
+        ),
+        _offer_transition(
+            "withdraw",
+            "Withdraw the offer",
+            [OfferState.OPEN, OfferState.COUNTERED],
+            OfferState.WITHDRAWN,
+            [Actor.BUYER],
+            BUYERS,
+        ),
+        _offer_transition(
+            "withdraw_private", "Withdraw the offer", [OfferState.OPEN], OfferState.WITHDRAWN, [Actor.SHOP], PRIVATE
+        ),
+        # Taken by the timers below, never by a person.
+        _offer_transition(
+            "lapse",
+            "Expire: not answered in time",
+            ANSWERABLE_OFFER_STATES,
+            OfferState.EXPIRED,
+            [Actor.SYSTEM],
+            [*PRIVATE, *BUYERS],
+        ),
+        _offer_transition(
+            "release",
+            "Release the reserved copy: not ordered in time",
+            [OfferState.ACCEPTED],
+            OfferState.RELEASED,
+            [Actor.SYSTEM],
+            BUYERS,
+        ),
+    ]
+}
+
+
+def offer_transitions_for(*, kind: str, state: str, actor: str) -> list[OfferTransition]:
+    """What `actor` may do to an offer of `kind` in `state`, in the order of OFFER_TRANSITIONS."""
+    return [t for t in OFFER_TRANSITIONS.values() if kind in t.kinds and state in t.sources and actor in t.actors]
+
+
+@dataclass(frozen=True)
+class OfferTimer:
+    """A deadline kept in an offer's own column `due_field`, running while the offer is in one of
+    `states`; when it falls due the offer takes `fires` (a SYSTEM transition)."""
+
+    name: str
+    states: frozenset[str]
+    due_field: str
+    fires: str
+
+
+OFFER_TIMERS = [
+    OfferTimer(name="respond", states=ANSWERABLE_OFFER_STATES, due_field="respond_by", fires="lapse"),
+    OfferTimer(
+        name="reservation", states=frozenset({OfferState.ACCEPTED}), due_field="reserved_until", fires="release"
+    ),
+]
+# What each side reads of an offer's running deadline, by (kind, state): {buyer}, {shop}, {due}.
+OFFER_DEADLINE_TEXTS: dict[tuple[str, str], tuple[str, str]] = {
+    (OfferKind.PRIVATE, OfferState.OPEN): (
+        "This offer is yours until {due}: accept it by then or it expires.",
+        "{buyer} can accept it until {due}; then it expires.",
+    ),
+    (OfferKind.BUYER, OfferState.OPEN): (
+        "{shop} answers by {due}; if it has not, your offer lapses.",
+        "Answer by {due}: an offer not answered by then lapses.",
+    ),
+    (OfferKind.BUYER, OfferState.COUNTERED): (
+        "Answer the counter-offer by {due}; then it lapses.",
+        "{buyer} answers your counter-offer by {due}; then it lapses.",
+    ),
+    (OfferKind.BUYER, OfferState.ACCEPTED): (
+        "The copy is reserved for you until {due}: order it by then at the agreed price, or it goes back on sale.",
+        "The copy is reserved for {buyer} until {due}; if they have not ordered it by then, it goes back on sale.",
+    ),
+}
+
+
+# --- Problem cases --------------------------------------------------------------------------
+# The buyer reports a problem with an order (open_case above); the shop proposes a fix, which the
+# buyer accepts or turns down. Only after the shop's answer period, or once a proposal was turned
+# down, can either side escalate to Plural's moderators, who decide with reasons; either side may
+# appeal that decision once, and a different moderator decides the appeal. A decision takes
+# effect when its appeal period ends without an appeal (beat: orders.tasks.run_deal_timers).
+
+
+class CaseState(models.TextChoices):
+    OPEN = "open", "Waiting for the shop's proposal"
+    PROPOSED = "proposed", "A fix is proposed"
+    ESCALATED = "escalated", "With Plural's moderators"
+    DECIDED = "decided", "Decided, open to appeal"
+    APPEALED = "appealed", "Appealed"
+    SETTLED = "settled", "Settled by agreement"
+    RESOLVED = "resolved", "Decided by Plural's moderators"
+
+
+OPEN_CASE_STATES = frozenset(
+    {CaseState.OPEN, CaseState.PROPOSED, CaseState.ESCALATED, CaseState.DECIDED, CaseState.APPEALED}
+)
+# Once escalated, Plural's moderators may read the whole case (each time is logged).
+MODERATED_CASE_STATES = frozenset({CaseState.ESCALATED, CaseState.DECIDED, CaseState.APPEALED, CaseState.RESOLVED})
+
+
+class Remedy(models.TextChoices):
+    REFUND = "refund", "A full refund"
+    PARTIAL_REFUND = "partial_refund", "A partial refund"
+    REPLACEMENT = "replacement", "A replacement"
+    RETURN = "return", "Send it back for a full refund"
+    NO_REMEDY = "no_remedy", "No remedy: nothing is owed"
+
+
+# What the shop may propose (a moderator may also decide that nothing is owed).
+PROPOSED_REMEDIES = [Remedy.REFUND, Remedy.PARTIAL_REFUND, Remedy.REPLACEMENT, Remedy.RETURN]
+# The order transition each remedy takes.
+REMEDY_TRANSITIONS = {
+    Remedy.REFUND: "case_refund",
+    Remedy.PARTIAL_REFUND: "case_partial_refund",
+    Remedy.REPLACEMENT: "case_replacement",
+    Remedy.RETURN: "case_return",
+    Remedy.NO_REMEDY: "case_no_remedy",
+}
+# The problems a case is opened for: the return reasons that are the shop's doing.
+CASE_REASON_CHOICES = [(code, label) for code, label in RETURN_REASON_CHOICES if code != "changed_mind"]
+CASE_REASONS = {code for code, _ in CASE_REASON_CHOICES}
+
+CASE_TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in [
+        _transition("propose", "Propose a fix", [CaseState.OPEN, CaseState.PROPOSED], CaseState.PROPOSED, [Actor.SHOP]),
+        _transition("accept_proposal", "Accept the proposal", [CaseState.PROPOSED], CaseState.SETTLED, [Actor.BUYER]),
+        _transition("decline_proposal", "Turn the proposal down", [CaseState.PROPOSED], CaseState.OPEN, [Actor.BUYER]),
+        _transition(
+            "escalate",
+            "Ask Plural's moderators to decide",
+            [CaseState.OPEN, CaseState.PROPOSED],
+            CaseState.ESCALATED,
+            [Actor.BUYER, Actor.SHOP],
+        ),
+        _transition("decide", "Decide", [CaseState.ESCALATED], CaseState.DECIDED, [Actor.MODERATOR]),
+        _transition(
+            "appeal", "Appeal the decision", [CaseState.DECIDED], CaseState.APPEALED, [Actor.BUYER, Actor.SHOP]
+        ),
+        _transition("decide_appeal", "Decide the appeal", [CaseState.APPEALED], CaseState.RESOLVED, [Actor.MODERATOR]),
+        _transition("finalize", "The decision takes effect", [CaseState.DECIDED], CaseState.RESOLVED, [Actor.SYSTEM]),
+    ]
+}
+
+
+def case_transitions_for(*, state: str, actor: str) -> list[Transition]:
+    return [t for t in CASE_TRANSITIONS.values() if state in t.sources and actor in t.actors]

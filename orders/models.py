@@ -1,5 +1,6 @@
 """Carts, addresses, checkouts and orders: one order per shop, with a snapshot of what was bought."""
 
+import secrets
 import uuid
 from decimal import Decimal
 
@@ -10,12 +11,24 @@ from django.db.models import Q
 from django.urls import reverse
 from django_countries.fields import CountryField
 
-from marketplace.money import CURRENCY_CHOICES
+from marketplace.money import CURRENCY_CHOICES, MAX_PRICE, MIN_PRICE
 from sellers.models import PaymentMethod
 
-from .lifecycle import RETURN_REASON_CHOICES, Actor, State
+from .lifecycle import (
+    CASE_REASON_CHOICES,
+    OPEN_CASE_STATES,
+    OPEN_OFFER_STATES,
+    RETURN_REASON_CHOICES,
+    Actor,
+    CaseState,
+    OfferKind,
+    OfferState,
+    Remedy,
+    State,
+)
 
 MAX_RETURN_WINDOW_DAYS = 90
+MAX_OFFER_RESPONSE_DAYS = 14
 
 
 def default_return_window_days() -> int:
@@ -138,6 +151,12 @@ class ShopTerms(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
         help_text="For example 0.0300 for 3%. Empty: the site-wide rate (ORDERS_COMMISSION_RATE).",
     )
+    accepts_offers = models.BooleanField(default=False, help_text="Buyers may offer a price on its listings.")
+    offer_response_days = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_OFFER_RESPONSE_DAYS)],
+        help_text="Days the shop has to answer a buyer's offer (and the buyer a counter-offer) before it lapses.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -150,6 +169,10 @@ class ShopTerms(models.Model):
             models.CheckConstraint(
                 condition=Q(commission_rate__isnull=True) | Q(commission_rate__gte=0, commission_rate__lte=1),
                 name="orders_commission_rate_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(offer_response_days__gte=1, offer_response_days__lte=MAX_OFFER_RESPONSE_DAYS),
+                name="orders_offer_response_days_in_range",
             ),
         ]
 
@@ -393,3 +416,323 @@ class ReturnRequest(models.Model):
 
     def __str__(self) -> str:
         return f"return of {self.order_id}: {self.reason} ({self.decision})"
+
+
+# --- Offers -----------------------------------------------------------------------------------
+
+
+def new_offer_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _price_in_range(field: str) -> Q:
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": MIN_PRICE, f"{field}__lte": MAX_PRICE})
+
+
+class Offer(models.Model):
+    """A price for one copy of a listing agreed between a shop and one buyer (see
+    lifecycle.OFFER_TRANSITIONS): a private offer the shop makes, with its own shipping charge
+    to a country it names and an expiry, or an offer the buyer makes, which the shop accepts,
+    declines or counters. The buyer reaches it at an unguessable address (its token)."""
+
+    kind = models.CharField(max_length=10, choices=OfferKind.choices)
+    token = models.CharField(max_length=64, unique=True, default=new_offer_token, editable=False)
+    shop = models.ForeignKey("sellers.Shop", on_delete=models.CASCADE, related_name="offers")
+    listing = models.ForeignKey("catalog.Listing", on_delete=models.CASCADE, related_name="offers")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="offers")
+    # Who made it: the buyer, or the person of the shop whose name signs a private offer.
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    signed_as = models.CharField(max_length=80)
+    state = models.CharField(max_length=10, choices=OfferState.choices, default=OfferState.OPEN)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    message = models.TextField(blank=True)
+    # Private offers only: the shipping charged, to the one country it is for.
+    shipping_charge = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    ship_to = CountryField(blank=True)
+    counter_price = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    counter_message = models.TextField(blank=True)
+    agreed_price = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    # When the side whose turn it is must have answered (for a private offer: its expiry).
+    respond_by = models.DateTimeField()
+    reserved_until = models.DateTimeField(null=True, blank=True)
+    order = models.OneToOneField(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="offer")
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["shop", "-created_at"]),
+            models.Index(fields=["buyer", "-created_at"]),
+            models.Index(fields=["respond_by"], condition=Q(state__in=["open", "countered"]), name="orders_offer_due"),
+            models.Index(fields=["reserved_until"], condition=Q(state="accepted"), name="orders_offer_reserved"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing", "buyer"],
+                condition=Q(kind=OfferKind.BUYER, state__in=sorted(OPEN_OFFER_STATES)),
+                name="orders_one_open_offer_per_buyer_per_listing",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=OfferKind.values), name="orders_offer_kind_known"),
+            models.CheckConstraint(condition=Q(state__in=OfferState.values), name="orders_offer_state_known"),
+            models.CheckConstraint(
+                condition=Q(price__gte=MIN_PRICE, price__lte=MAX_PRICE)
+                & _price_in_range("counter_price")
+                & _price_in_range("agreed_price"),
+                name="orders_offer_prices_in_range",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=OfferKind.PRIVATE, shipping_charge__gte=0, shipping_charge__lte=MAX_PRICE)
+                    & ~Q(ship_to="")
+                    & Q(counter_price__isnull=True)
+                )
+                | Q(kind=OfferKind.BUYER, shipping_charge__isnull=True, ship_to=""),
+                name="orders_offer_kind_fields",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=OfferState.ACCEPTED) | Q(reserved_until__isnull=False, agreed_price__isnull=False),
+                name="orders_accepted_offer_is_reserved",
+            ),
+            models.CheckConstraint(
+                condition=~Q(buyer=models.F("made_by")) | Q(kind=OfferKind.BUYER),
+                name="orders_private_offer_to_someone_else",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk} on listing {self.listing_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:offer", kwargs={"token": self.token})
+
+    def get_shop_url(self) -> str:
+        return reverse("orders:shop_offer", kwargs={"slug": self.shop.slug, "pk": self.pk})
+
+    @property
+    def is_private(self) -> bool:
+        return self.kind == OfferKind.PRIVATE
+
+    @property
+    def current_price(self) -> Decimal:
+        """The price on the table now: agreed, countered, or as offered."""
+        return self.agreed_price or self.counter_price or self.price
+
+
+class OfferEvent(models.Model):
+    """One step of an offer's history, which both sides see."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="events")
+    transition = models.CharField(max_length=30, help_text="The transition taken, or 'made'.")
+    from_state = models.CharField(max_length=10, choices=OfferState.choices, blank=True)
+    to_state = models.CharField(max_length=10, choices=OfferState.choices)
+    actor_role = models.CharField(max_length=10, choices=Actor.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    message = models.CharField(max_length=300)
+    note = models.TextField(blank=True, help_text="What the person wrote with it.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"offer {self.offer_id}: {self.message}"
+
+
+# --- Thank-you notes --------------------------------------------------------------------------
+
+
+class ThankYouNote(models.Model):
+    """A personal note on an order: from the shop, signed by one of its people (and printed on
+    the packing slip), or from the buyer, shown on the shop's storefront only while the buyer
+    agrees to it."""
+
+    class Direction(models.TextChoices):
+        FROM_SHOP = "from_shop", "From the shop"
+        FROM_BUYER = "from_buyer", "From the buyer"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="thank_you_notes")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    signed_as = models.CharField(max_length=80, help_text="The writer's name as it was when they wrote it.")
+    text = models.TextField()
+    show_on_storefront = models.BooleanField(default=False)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["-created_at"], condition=Q(show_on_storefront=True), name="orders_note_on_storefront"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "direction"], name="orders_one_note_each_way_per_order"),
+            models.CheckConstraint(condition=~Q(text=""), name="orders_note_not_empty"),
+            models.CheckConstraint(
+                condition=Q(show_on_storefront=False) | Q(direction="from_buyer", consented_at__isnull=False),
+                name="orders_only_consented_buyer_notes_shown",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} on {self.order_id}"
+
+
+# --- Problem cases ----------------------------------------------------------------------------
+
+
+def _amount_positive(field: str) -> Q:
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": 0})
+
+
+class Case(models.Model):
+    """A problem the buyer reported with an order, and how it was solved (see
+    lifecycle.CASE_TRANSITIONS): by a fix the shop proposed and the buyer accepted, or by a
+    moderator's decision, which either side may appeal once (to a different moderator). Its
+    steps are written on the order's timeline."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="cases")
+    reason = models.CharField(max_length=20, choices=CASE_REASON_CHOICES)
+    details = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=CaseState.choices, default=CaseState.OPEN)
+    opened_at = models.DateTimeField()
+    answer_due_at = models.DateTimeField(help_text="Until then the shop has time to propose a fix.")
+    disagreed_at = models.DateTimeField(null=True, blank=True, help_text="When the buyer first turned a fix down.")
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_by = models.CharField(max_length=10, choices=Actor.choices, blank=True)
+
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision_remedy = models.CharField(max_length=20, choices=Remedy.choices, blank=True)
+    decision_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    decision_reasons = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    appeal_due_at = models.DateTimeField(null=True, blank=True)
+
+    appealed_by = models.CharField(max_length=10, choices=Actor.choices, blank=True)
+    appeal_reasons = models.TextField(blank=True)
+    appealed_at = models.DateTimeField(null=True, blank=True)
+    appeal_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    appeal_remedy = models.CharField(max_length=20, choices=Remedy.choices, blank=True)
+    appeal_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    appeal_decision_reasons = models.TextField(blank=True)
+    appeal_decided_at = models.DateTimeField(null=True, blank=True)
+
+    # How it ended, and what the buyer gets back.
+    remedy = models.CharField(max_length=20, choices=Remedy.choices, blank=True)
+    refund_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        indexes = [
+            models.Index(fields=["state", "appeal_due_at"], name="orders_case_appeal_due"),
+            models.Index(fields=["state", "escalated_at"], name="orders_case_moderation_queue"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(state__in=sorted(OPEN_CASE_STATES)),
+                name="orders_one_open_case_per_order",
+            ),
+            models.CheckConstraint(condition=Q(state__in=CaseState.values), name="orders_case_state_known"),
+            models.CheckConstraint(
+                condition=Q(decided_at__isnull=True) | (~Q(decision_reasons="") & ~Q(decision_remedy="")),
+                name="orders_case_decision_has_reasons",
+            ),
+            models.CheckConstraint(
+                condition=Q(appealed_at__isnull=True) | ~Q(appeal_reasons=""), name="orders_case_appeal_has_reasons"
+            ),
+            models.CheckConstraint(
+                condition=Q(appealed_at__isnull=True) | Q(decided_at__isnull=False),
+                name="orders_case_appeal_follows_a_decision",
+            ),
+            models.CheckConstraint(
+                condition=Q(appeal_decided_at__isnull=True)
+                | (~Q(appeal_decision_reasons="") & ~Q(appeal_remedy="") & Q(appealed_at__isnull=False)),
+                name="orders_case_appeal_decision_has_reasons",
+            ),
+            # The appeal goes to someone else than the moderator who decided first.
+            models.CheckConstraint(
+                condition=Q(appeal_decided_by__isnull=True) | ~Q(appeal_decided_by=models.F("decided_by")),
+                name="orders_case_appeal_decided_by_another",
+            ),
+            models.CheckConstraint(
+                condition=_amount_positive("decision_amount")
+                & _amount_positive("appeal_amount")
+                & (Q(refund_amount__isnull=True) | Q(refund_amount__gte=0)),
+                name="orders_case_amounts_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.pk} on order {self.order_id} ({self.state})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:case", kwargs={"pk": self.pk})
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_CASE_STATES
+
+
+class CaseProposal(models.Model):
+    """A fix the shop proposes; the buyer accepts or turns it down. A new proposal replaces the
+    one still waiting."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the buyer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Turned down"
+        SUPERSEDED = "superseded", "Set aside"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="proposals")
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    signed_as = models.CharField(max_length=80)
+    remedy = models.CharField(max_length=20, choices=Remedy.choices)
+    amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    message = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status="pending"), name="orders_one_pending_proposal_per_case"
+            ),
+            models.CheckConstraint(
+                condition=(Q(remedy=Remedy.PARTIAL_REFUND) & Q(amount__gt=0))
+                | (~Q(remedy=Remedy.PARTIAL_REFUND) & Q(amount__isnull=True)),
+                name="orders_partial_refund_has_an_amount",
+            ),
+            models.CheckConstraint(condition=~Q(remedy=Remedy.NO_REMEDY), name="orders_shop_proposes_a_remedy"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.remedy} proposed on case {self.case_id}"
+
+
+class CaseAccessLog(models.Model):
+    """Each time a moderator opened an escalated case: both sides see who looked, and when."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="access_log")
+    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    moderator_name = models.CharField(max_length=80)
+    via = models.CharField(max_length=10, choices=[("page", "The case page"), ("api", "The API")])
+    accessed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["accessed_at", "pk"]
+        indexes = [models.Index(fields=["case", "accessed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.moderator_name} read case {self.case_id}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
@@ -18,8 +18,40 @@ from sellers.models import Shop, ShopMember
 from sellers.selectors import access_shop_for_edit, shipping_cost
 
 from . import payments
-from .lifecycle import BEFORE_SHIPPING, SHOP_TO_DO, TIMERS_BY_NAME, Actor, State, transitions_for
-from .models import Address, Cart, CartItem, Checkout, Order, OrderDeadline, OrderEvent, ShopTerms
+from .lifecycle import (
+    BEFORE_SHIPPING,
+    MODERATED_CASE_STATES,
+    OFFER_DEADLINE_TEXTS,
+    OFFER_TIMERS,
+    OPEN_OFFER_STATES,
+    SHOP_TO_DO,
+    TIMERS_BY_NAME,
+    Actor,
+    CaseState,
+    OfferKind,
+    OfferState,
+    Remedy,
+    State,
+    case_transitions_for,
+    offer_transitions_for,
+    transitions_for,
+)
+from .models import (
+    Address,
+    Cart,
+    CartItem,
+    Case,
+    CaseAccessLog,
+    CaseProposal,
+    Checkout,
+    Offer,
+    OfferEvent,
+    Order,
+    OrderDeadline,
+    OrderEvent,
+    ShopTerms,
+    ThankYouNote,
+)
 
 SESSION_CART_KEY = "orders_cart_token"
 # The header's cart count, kept in the session by services.cart_count_remember so that pages
@@ -430,7 +462,14 @@ class CompletionRate:
         return int((Decimal(self.fulfilled) * 100 / self.counted).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
-FULFILLED_STATES = [State.SHIPPED, State.DELIVERED, State.COMPLETED, State.RETURN_REQUESTED, State.RETURNED]
+FULFILLED_STATES = [
+    State.SHIPPED,
+    State.DELIVERED,
+    State.COMPLETED,
+    State.RETURN_REQUESTED,
+    State.RETURNED,
+    State.PROBLEM,
+]
 
 
 @dataclass(frozen=True)
@@ -580,3 +619,371 @@ def shop_statement_months(*, shop: Shop) -> list[Month]:
 
 def people_of_shop(*, shop: Shop) -> list:
     return [member.user for member in ShopMember.objects.filter(shop=shop).select_related("user")]
+
+
+# --- People of Plural -------------------------------------------------------------------------
+
+
+def is_moderator(user) -> bool:
+    """Plural's moderators are its staff accounts."""
+    return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
+def is_party_to_order(*, user, order: Order) -> bool:
+    """Whether `user` is the order's buyer or one of its shop's people."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.pk == order.buyer_id or ShopMember.objects.filter(shop_id=order.shop_id, user_id=user.pk).exists()
+
+
+# --- Offers -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListingOffers:
+    """What the listing page offers its viewer: whether the shop takes offers, and the viewer's
+    own offer on it that is still open."""
+
+    accepts_offers: bool
+    response_days: int
+    viewer_offer: Offer | None
+
+
+def listing_offers(*, listing: Listing, user) -> ListingOffers:
+    """Two queries (one for a visitor who is not signed in)."""
+    terms = shop_terms(shop=listing.shop)
+    viewer_offer = None
+    if user is not None and user.is_authenticated:
+        viewer_offer = (
+            Offer.objects.filter(
+                kind=OfferKind.BUYER, listing_id=listing.pk, buyer_id=user.pk, state__in=OPEN_OFFER_STATES
+            )
+            .order_by("-created_at")
+            .first()
+        )
+    return ListingOffers(
+        accepts_offers=terms.accepts_offers, response_days=terms.offer_response_days, viewer_offer=viewer_offer
+    )
+
+
+def _offer_queryset() -> QuerySet[Offer]:
+    return Offer.objects.select_related("shop", "buyer", "listing__condition", "order").prefetch_related(
+        Prefetch("events", queryset=OfferEvent.objects.select_related("actor").order_by("created_at", "pk"))
+    )
+
+
+def access_offer_for_buyer(*, user, token: str) -> Offer:
+    """The offer at `token` when `user` is its buyer, with its history; Http404 for everyone
+    else (the shop's people see theirs from the shop's dashboard), so an address cannot be probed."""
+    if user is None or not user.is_authenticated or not token or len(str(token)) > 64:
+        raise Http404("No such offer.")
+    offer = _offer_queryset().filter(token=str(token), buyer_id=user.pk).first()
+    if offer is None:
+        raise Http404("No such offer.")
+    return offer
+
+
+def access_offer_for_shop(*, user, slug: str, offer_id) -> tuple[Shop, Offer]:
+    """(shop, offer) when `user` is one of the people of the shop with `slug` and the offer is
+    that shop's; Http404 for everyone and everything else."""
+    shop = access_shop_for_edit(user=user, slug=slug)
+    offer = _offer_queryset().filter(pk=_order_id(offer_id) or 0, shop=shop).first()
+    if offer is None:
+        raise Http404("No such offer.")
+    offer.shop = shop
+    return shop, offer
+
+
+def offers_of_buyer(*, user) -> QuerySet[Offer]:
+    """The offers `user` made, and the private offers made to them, newest first."""
+    if user is None or not user.is_authenticated:
+        return Offer.objects.none()
+    return (
+        Offer.objects.filter(buyer_id=user.pk).select_related("shop", "buyer", "listing").order_by("-created_at", "-pk")
+    )
+
+
+OFFER_FILTERS = {"to_do": "To answer", "open": "Open", "all": "All"}
+
+
+def offers_of_shop(*, shop: Shop, state: str = "") -> QuerySet[Offer]:
+    """The shop's offers, both kinds; `state` "to_do" keeps the buyers' offers waiting for the
+    shop's answer, "open" every offer still running."""
+    offers = Offer.objects.filter(shop=shop).select_related("shop", "buyer", "listing")
+    if state == "to_do":
+        offers = offers.filter(kind=OfferKind.BUYER, state=OfferState.OPEN)
+    elif state == "open":
+        offers = offers.filter(state__in=OPEN_OFFER_STATES)
+    return offers.order_by("-created_at", "-pk")
+
+
+def offer_deadline(*, offer: Offer, side: str) -> DeadlineView | None:
+    """The offer's running deadline worded for `side`, if one is running."""
+    texts = OFFER_DEADLINE_TEXTS.get((offer.kind, offer.state))
+    timer = next((timer for timer in OFFER_TIMERS if offer.state in timer.states), None)
+    if texts is None or timer is None:
+        return None
+    due = getattr(offer, timer.due_field)
+    template = texts[0] if side == Actor.BUYER else texts[1]
+    return DeadlineView(
+        name=timer.name,
+        due_at=due,
+        text=template.format(shop=offer.shop.name, buyer=offer.buyer.public_name, due=_format_due(due)),
+    )
+
+
+def offer_actions(*, offer: Offer, side: str, now: datetime.datetime | None = None) -> list[str]:
+    """What `side` may do with the offer now (none once its deadline has passed)."""
+    deadline = offer_deadline(offer=offer, side=side)
+    if deadline is not None and deadline.due_at <= (now or timezone.now()):
+        return []
+    return [t.name for t in offer_transitions_for(kind=offer.kind, state=offer.state, actor=side)]
+
+
+@dataclass
+class OfferLine:
+    listing: Listing
+    unit_price: Decimal
+    quantity: int = 1
+
+    @property
+    def line_total(self) -> Decimal:
+        return money(self.unit_price * self.quantity)
+
+
+@dataclass
+class OfferOrder:
+    """An offer as the one-line order it becomes when the buyer sends it to `country`: the
+    offer's price, and a private offer's own shipping charge or the shop's usual rate. It has
+    what services._place_order reads of a cart's shop group."""
+
+    offer: Offer
+    country: str
+
+    @property
+    def shop(self) -> Shop:
+        return self.offer.shop
+
+    @property
+    def lines(self) -> list[OfferLine]:
+        return [OfferLine(listing=self.offer.listing, unit_price=self.offer.current_price)]
+
+    @property
+    def items_subtotal(self) -> Decimal:
+        return money(self.offer.current_price)
+
+    @property
+    def shipping(self) -> Decimal | None:
+        if self.offer.is_private:
+            return self.offer.shipping_charge if self.country == self.offer.ship_to.code else None
+        return shipping_cost(shop=self.shop, destination_country=self.country, item_count=1)
+
+    @property
+    def total(self) -> Decimal | None:
+        shipping = self.shipping
+        return None if shipping is None else money(self.items_subtotal + shipping)
+
+    @property
+    def payment_options(self) -> list[payments.PaymentOption]:
+        return payments.options_for_shop(self.shop)
+
+    def problems(self) -> dict[str, list[str]]:
+        """What keeps it from being ordered, by field: {} when it can be."""
+        shop, listing = self.shop, self.offer.listing
+        found: dict[str, list[str]] = {}
+        if shop.is_on_vacation:
+            found["offer"] = [f"{shop.name} is on vacation: it cannot take orders now."]
+        elif self.offer.is_private and (listing.status != Listing.Status.ACTIVE or listing.quantity < 1):
+            found["offer"] = [f"“{listing.title}” has been sold meanwhile, so this offer can no longer be accepted."]
+        if not self.payment_options:
+            found["payment_method"] = [f"{shop.name} has not said how it takes payment, so it cannot take orders."]
+        if self.shipping is None:
+            if self.offer.is_private:
+                where = self.offer.ship_to.name
+                found["address"] = [f"This offer's shipping is for {where}: choose an address in {where}."]
+            else:
+                found["address"] = [f"{shop.name} does not ship to {countries.name(self.country)}."]
+        return found
+
+
+# --- Thank-you notes --------------------------------------------------------------------------
+
+KIND_WORDS_SHOWN = 6
+
+
+def buyer_may_thank(order: Order) -> bool:
+    """The buyer writes a thank-you note once the order is on its way (and not cancelled)."""
+    return order.state != State.CANCELLED and order.shipped_at is not None
+
+
+def shop_thank_you_note(order: Order) -> ThankYouNote | None:
+    return ThankYouNote.objects.filter(order_id=order.pk, direction=ThankYouNote.Direction.FROM_SHOP).first()
+
+
+def kind_words(*, shop: Shop, limit: int = KIND_WORDS_SHOWN) -> list[ThankYouNote]:
+    """The buyers' thank-you notes the shop may show on its storefront: only those whose
+    writers agreed, newest first (one query)."""
+    return list(
+        ThankYouNote.objects.filter(
+            order__shop_id=shop.pk, direction=ThankYouNote.Direction.FROM_BUYER, show_on_storefront=True
+        ).order_by("-created_at", "-pk")[:limit]
+    )
+
+
+# --- Problem cases ----------------------------------------------------------------------------
+
+
+@dataclass
+class OrderAftercare:
+    """Thank-you notes and problem cases of an order, as its pages show them."""
+
+    order: Order
+    shop_note: ThankYouNote | None
+    buyer_note: ThankYouNote | None
+    cases: list[Case]
+    can_open_case: bool
+    # A shipped order not marked delivered may be reported as not arrived from then on.
+    late_from: datetime.datetime | None
+
+    @property
+    def open_case(self) -> Case | None:
+        return next((case for case in self.cases if case.is_open), None)
+
+    @property
+    def buyer_may_thank(self) -> bool:
+        return buyer_may_thank(self.order)
+
+
+def case_late_from(order: Order) -> datetime.datetime | None:
+    if order.state != State.SHIPPED or order.shipped_at is None:
+        return None
+    return order.shipped_at + settings.ORDERS_CASE_LATE_AFTER
+
+
+def order_aftercare(*, order: Order, side: str, now: datetime.datetime | None = None) -> OrderAftercare:
+    """Two queries."""
+    now = now or timezone.now()
+    notes = {note.direction: note for note in ThankYouNote.objects.filter(order_id=order.pk)}
+    cases = list(Case.objects.filter(order_id=order.pk).order_by("-opened_at", "-pk"))
+    late_from = case_late_from(order)
+    can_open = side == Actor.BUYER and (order.state == State.DELIVERED or (late_from is not None and now >= late_from))
+    return OrderAftercare(
+        order=order,
+        shop_note=notes.get(ThankYouNote.Direction.FROM_SHOP),
+        buyer_note=notes.get(ThankYouNote.Direction.FROM_BUYER),
+        cases=cases,
+        can_open_case=can_open,
+        late_from=late_from,
+    )
+
+
+def _case_queryset() -> QuerySet[Case]:
+    return Case.objects.select_related(
+        "order__shop", "order__buyer", "decided_by", "appeal_decided_by"
+    ).prefetch_related(
+        Prefetch("proposals", queryset=CaseProposal.objects.order_by("created_at", "pk")),
+        Prefetch("access_log", queryset=CaseAccessLog.objects.order_by("accessed_at", "pk")),
+        "order__items",
+        Prefetch("order__events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "pk")),
+        Prefetch("order__deadlines", queryset=OrderDeadline.objects.order_by("due_at", "pk")),
+    )
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """A case and the side from which its viewer sees it (Actor.BUYER, SHOP or MODERATOR)."""
+
+    case: Case
+    side: str
+
+
+def access_case(*, user, case_id) -> CaseAccess:
+    """The case with `case_id`, for its buyer, the shop's people, and Plural's moderators once it
+    was escalated (the caller records each moderator's access: services.case_access_record);
+    Http404 for everyone else, moderators before escalation included."""
+    if user is None or not user.is_authenticated or _order_id(case_id) is None:
+        raise Http404("No such case.")
+    cases = _case_queryset().annotate(
+        viewer_is_shop_person=Exists(ShopMember.objects.filter(shop_id=OuterRef("order__shop_id"), user_id=user.pk))
+    )
+    visible = Q(order__buyer_id=user.pk) | Q(viewer_is_shop_person=True)
+    if is_moderator(user):
+        visible |= Q(state__in=MODERATED_CASE_STATES)
+    case = cases.filter(visible, pk=_order_id(case_id)).first()
+    if case is None:
+        raise Http404("No such case.")
+    if case.order.buyer_id == user.pk:
+        side = Actor.BUYER
+    elif case.viewer_is_shop_person:
+        side = Actor.SHOP
+    else:
+        side = Actor.MODERATOR
+    return CaseAccess(case=case, side=side)
+
+
+def cases_of(*, user) -> QuerySet[Case]:
+    """The cases about `user`'s orders and their shops' orders, newest first."""
+    if user is None or not user.is_authenticated:
+        return Case.objects.none()
+    shops = ShopMember.objects.filter(user_id=user.pk).values("shop_id")
+    return (
+        Case.objects.filter(Q(order__buyer_id=user.pk) | Q(order__shop_id__in=shops))
+        .select_related("order__shop", "order__buyer")
+        .order_by("-opened_at", "-pk")
+    )
+
+
+MODERATION_QUEUE_STATES = [CaseState.ESCALATED, CaseState.APPEALED, CaseState.DECIDED]
+
+
+def cases_for_moderation() -> QuerySet[Case]:
+    """Escalated cases that wait for a decision, appeals that wait for theirs, and decisions in
+    their appeal period, oldest first."""
+    return (
+        Case.objects.filter(state__in=MODERATION_QUEUE_STATES)
+        .select_related("order__shop", "order__buyer", "decided_by")
+        .order_by("escalated_at", "pk")
+    )
+
+
+def pending_proposal(case: Case) -> CaseProposal | None:
+    """Uses the prefetched proposals."""
+    return next((p for p in case.proposals.all() if p.status == CaseProposal.Status.PENDING), None)
+
+
+def case_actions(*, case: Case, side: str, user=None, now: datetime.datetime | None = None) -> list[str]:
+    """What `side` may do in the case now, "message" included (the pages' forms, the API's list)."""
+    now = now or timezone.now()
+    names = [t.name for t in case_transitions_for(state=case.state, actor=side)]
+    if "escalate" in names and now < case.answer_due_at and case.disagreed_at is None:
+        names.remove("escalate")
+    if "appeal" in names and (case.appeal_due_at is None or now >= case.appeal_due_at):
+        names.remove("appeal")
+    if "decide_appeal" in names and user is not None and user.pk == case.decided_by_id:
+        names.remove("decide_appeal")
+    if case.is_open and (side != Actor.MODERATOR or case.state in MODERATED_CASE_STATES):
+        names.append("message")
+    return names
+
+
+def remedy_refund(*, order: Order, remedy: str, amount: Decimal | None) -> Decimal:
+    """What the buyer gets back with `remedy`: the whole total for a refund or a return (every
+    problem a case is about is the shop's, so shipping is refunded too), `amount` for a partial
+    refund, nothing for a replacement or no remedy."""
+    if remedy in {Remedy.REFUND, Remedy.RETURN}:
+        return order.total
+    if remedy == Remedy.PARTIAL_REFUND:
+        return money(amount)
+    return Decimal("0.00")
+
+
+def remedy_phrase(*, order: Order, remedy: str, amount: Decimal | None) -> str:
+    """A remedy as a sentence's object: "a partial refund of 5.00 GBP"."""
+    currency = order.currency
+    return {
+        Remedy.REFUND: f"a full refund of {order.total} {currency}",
+        Remedy.PARTIAL_REFUND: f"a partial refund of {money(amount or 0)} {currency}",
+        Remedy.REPLACEMENT: "a replacement",
+        Remedy.RETURN: f"sending it back for a full refund of {order.total} {currency}",
+        Remedy.NO_REMEDY: "no remedy: nothing is owed",
+    }[remedy]

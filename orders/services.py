@@ -1,5 +1,6 @@
 """Every write of the orders side: carts, addresses, checkout, each transition of an order's
-lifecycle, the timers, and the shops' order terms.
+lifecycle, the timers, the shops' order terms, and the deals between people: offers,
+thank-you notes and problem cases.
 
 Each function validates before it writes, raises ValidationError (field -> messages) and
 changes nothing when it refuses, and writes in one transaction, notifications included
@@ -11,9 +12,10 @@ selectors.access_order_for_buyer / access_order_for_shop first, so outsiders get
 
 import datetime
 import logging
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,41 +23,70 @@ from django_countries import countries
 
 from catalog import services as catalog_services
 from catalog.models import Listing
+from marketplace.money import MAX_PRICE
 from notifications.services import notify
 from sellers.models import Shop
 from sellers.selectors import is_shop_member
 
 from . import payments
 from .lifecycle import (
+    ANSWERABLE_OFFER_STATES,
+    CASE_REASONS,
+    CASE_TRANSITIONS,
+    MODERATED_CASE_STATES,
+    OFFER_TIMERS,
+    OFFER_TRANSITIONS,
+    OPEN_OFFER_STATES,
+    PROPOSED_REMEDIES,
+    REMEDY_TRANSITIONS,
     RETURN_REASONS,
     TIMERS_BY_NAME,
     TRANSITIONS,
     Actor,
+    CaseState,
+    OfferKind,
+    OfferState,
+    Remedy,
     State,
     timers_for,
 )
 from .models import (
+    MAX_OFFER_RESPONSE_DAYS,
     MAX_RETURN_WINDOW_DAYS,
     Address,
     Cart,
     CartItem,
+    Case,
+    CaseAccessLog,
+    CaseProposal,
     Checkout,
+    Offer,
+    OfferEvent,
     Order,
     OrderDeadline,
     OrderEvent,
     OrderItem,
     ReturnRequest,
     ShopTerms,
+    ThankYouNote,
 )
 from .selectors import (
+    CENT,
     SESSION_CART_COUNT_KEY,
     SESSION_CART_KEY,
+    OfferOrder,
     acceptance_is_late,
+    buyer_may_thank,
     cart_item_count,
     cart_view,
+    case_late_from,
     commission_rate_for,
+    is_moderator,
+    is_party_to_order,
     money,
     people_of_shop,
+    remedy_phrase,
+    remedy_refund,
     return_deadline,
     shop_terms,
 )
@@ -73,7 +104,10 @@ REFUSED = {
     "request_return": "returned",
     "accept_return": "accepted for return",
     "decline_return": "declined for return",
+    "open_case": "reported as a problem",
 }
+# The roles whose person is recorded on the timeline (the others are Plural itself or a provider).
+PERSON_ACTORS = frozenset({Actor.BUYER, Actor.SHOP, Actor.MODERATOR})
 
 
 def _quantity(value, *, field: str = "quantity") -> int:
@@ -478,12 +512,17 @@ def _sold_out_message(line) -> str:
     return f"Only {left} of “{line.listing.title}” {'is' if left == 1 else 'are'} left now. Nothing was ordered."
 
 
-def _place_order(*, checkout: Checkout, group, address: Address, choice: str | None, note: str, now) -> Order:
+def _place_order(
+    *, checkout: Checkout, group, address: Address, choice: str | None, note: str, now, stock_reserved: bool = False
+) -> Order:
+    """One shop's order of a checkout. `stock_reserved`: its copies were taken from stock already
+    (an accepted offer's reservation), so they are not taken again."""
     shop = group.shop
     option = next((o for o in group.payment_options if o.method == choice), group.payment_options[0])
-    for line in group.lines:
-        if not catalog_services.listing_stock_take(listing_id=line.listing.pk, quantity=line.quantity):
-            raise ValidationError({"cart": [_sold_out_message(line)]})
+    if not stock_reserved:
+        for line in group.lines:
+            if not catalog_services.listing_stock_take(listing_id=line.listing.pk, quantity=line.quantity):
+                raise ValidationError({"cart": [_sold_out_message(line)]})
     terms = shop_terms(shop=shop)
     rate = commission_rate_for(shop=shop)
     items_total = group.items_subtotal
@@ -557,7 +596,7 @@ def _place_order(*, checkout: Checkout, group, address: Address, choice: str | N
 
 
 def _lock(order: Order) -> Order:
-    return Order.objects.select_for_update().select_related("shop", "buyer").get(pk=order.pk)
+    return Order.objects.select_for_update(of=("self",)).select_related("shop", "buyer").get(pk=order.pk)
 
 
 def _check_person(order: Order, *, actor, by: str) -> None:
@@ -567,6 +606,9 @@ def _check_person(order: Order, *, actor, by: str) -> None:
     elif by == Actor.SHOP:
         if not is_shop_member(user=actor, shop=order.shop):
             raise PermissionDenied("Only the shop's people can do this.")
+    elif by == Actor.MODERATOR:
+        if not is_moderator(actor) or is_party_to_order(user=actor, order=order):
+            raise PermissionDenied("Only Plural's moderators who are not a party to the order can do this.")
     elif actor is not None:
         raise PermissionDenied("Only Plural itself does this.")
 
@@ -604,7 +646,7 @@ def _move(order: Order, *, name: str, by: str, actor, message: str, note: str = 
         from_state=previous,
         to_state=order.state,
         actor_role=by,
-        actor=actor if by in {Actor.BUYER, Actor.SHOP} else None,
+        actor=actor if by in PERSON_ACTORS else None,
         message=message[:300],
         note=note,
         created_at=now,
@@ -1011,3 +1053,1215 @@ def shop_terms_update(*, shop: Shop, actor, return_window_days) -> ShopTerms:
         terms.return_window_days = days
         terms.save(update_fields=["return_window_days", "updated_at"])
     return terms
+
+
+def shop_offer_terms_update(*, shop: Shop, actor, accepts_offers: bool, offer_response_days) -> ShopTerms:
+    """Whether buyers may offer a price on the shop's listings, and how many days the shop (and
+    the buyer, for a counter-offer) has to answer before an offer lapses. Offers already made
+    keep the deadline they were given."""
+    if not is_shop_member(user=actor, shop=shop):
+        raise PermissionDenied("Only the shop's people can change it.")
+    try:
+        days = _quantity(offer_response_days, field="offer_response_days")
+    except ValidationError:
+        raise ValidationError({"offer_response_days": ["Enter a number of days."]}) from None
+    if not 1 <= days <= MAX_OFFER_RESPONSE_DAYS:
+        raise ValidationError({"offer_response_days": [f"Enter between 1 and {MAX_OFFER_RESPONSE_DAYS} days."]})
+    with transaction.atomic():
+        terms, _ = ShopTerms.objects.select_for_update().get_or_create(shop=shop)
+        terms.accepts_offers, terms.offer_response_days = bool(accepts_offers), days
+        terms.save(update_fields=["accepts_offers", "offer_response_days", "updated_at"])
+    return terms
+
+
+# --- Amounts typed by people ------------------------------------------------------------------
+
+
+def _amount(value, *, field: str, what: str = "price", allow_zero: bool = False) -> Decimal:
+    """An amount of money as typed: a number with at most two decimals, above zero (or zero when
+    `allow_zero`), at most MAX_PRICE."""
+    try:
+        amount = Decimal(str(value if value is not None else "").strip())
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise ValidationError({field: [f"Enter the {what} as a number, for example 12.50."]})
+    if amount != amount.quantize(CENT):
+        raise ValidationError({field: [f"Enter the {what} with at most two decimals."]})
+    article = "an" if what[0] in "aeiou" else "a"
+    if amount < 0 or (amount == 0 and not allow_zero):
+        message = f"The {what} cannot be negative." if allow_zero else f"Enter {article} {what} above zero."
+        raise ValidationError({field: [message]})
+    if amount > MAX_PRICE:
+        raise ValidationError(
+            {field: [f"Enter {article} {what} of at most {MAX_PRICE:,}: larger amounts are typing mistakes."]}
+        )
+    return money(amount)
+
+
+def _collect(errors: dict, check):
+    """Run `check`; a ValidationError it raises joins `errors` (field -> messages) instead."""
+    try:
+        return check()
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+        return None
+
+
+def _format_moment(moment: datetime.datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local:%-d %B %Y, %H:%M} {local.tzname()}"
+
+
+# --- Offers -----------------------------------------------------------------------------------
+
+OFFER_MESSAGE_LIMIT = 1000
+# What a refused offer step says: "This offer <state>, so it cannot be <this> now."
+OFFER_STATE_PHRASES = {
+    OfferState.OPEN: "is still open",
+    OfferState.COUNTERED: "has a counter-offer waiting for the buyer",
+    OfferState.ACCEPTED: "has been accepted",
+    OfferState.ORDERED: "has been ordered already",
+    OfferState.DECLINED: "was declined",
+    OfferState.WITHDRAWN: "was withdrawn",
+    OfferState.EXPIRED: "has expired",
+    OfferState.RELEASED: "lapsed: its reservation ended",
+}
+OFFER_REFUSED = {
+    "order": "accepted",
+    "order_reserved": "ordered",
+    "accept": "accepted",
+    "counter": "countered",
+    "accept_counter": "accepted",
+    "decline": "declined",
+    "decline_counter": "declined",
+    "decline_private": "declined",
+    "withdraw": "withdrawn",
+    "withdraw_private": "withdrawn",
+}
+
+
+def _offer_tell_buyer(offer: Offer, *, change: str, actor=None) -> None:
+    context = {"subject": offer.listing.title, "change": change, "url": offer.get_absolute_url()}
+    notify(recipient=offer.buyer, kind="offer.changed", actor=actor, target=offer, context=context)
+
+
+def _offer_tell_shop(offer: Offer, *, change: str, actor=None) -> None:
+    for person in people_of_shop(shop=offer.shop):
+        context = {"subject": offer.listing.title, "change": change, "url": offer.get_shop_url()}
+        notify(recipient=person, kind="offer.changed", actor=actor, target=offer, context=context)
+
+
+def _offer_event(offer: Offer, *, transition: str, from_state: str, by: str, actor, message: str, note="", now):
+    return OfferEvent.objects.create(
+        offer=offer,
+        transition=transition,
+        from_state=from_state,
+        to_state=offer.state,
+        actor_role=by,
+        actor=actor if by in PERSON_ACTORS else None,
+        message=message[:300],
+        note=note,
+        created_at=now,
+    )
+
+
+def _begin_offer(offer: Offer, *, name: str, actor, by: str, now) -> Offer:
+    """Lock the offer and check that `by` (the person `actor`) may take transition `name` now:
+    the right kind of offer, the right person, the right state, its deadline not passed."""
+    transition = OFFER_TRANSITIONS[name]
+    if by not in transition.actors:
+        raise PermissionDenied(f"The {Actor(by).label.lower()} cannot do this.")
+    # Only the offer's row: PostgreSQL's FOR UPDATE would lock every joined row too, and a lock
+    # on the shop or the listing crosses a checkout ordering from the same shop (a deadlock).
+    current = (
+        Offer.objects.select_for_update(of=("self",))
+        .select_related("shop", "buyer", "listing__condition")
+        .get(pk=offer.pk)
+    )
+    if by == Actor.BUYER and (actor is None or not actor.is_authenticated or actor.pk != current.buyer_id):
+        raise PermissionDenied("Only the buyer can do this.")
+    if by == Actor.SHOP and not is_shop_member(user=actor, shop=current.shop):
+        raise PermissionDenied("Only the shop's people can do this.")
+    if current.kind not in transition.kinds:
+        raise ValidationError({"offer": [f"A {current.get_kind_display().lower()} cannot be {OFFER_REFUSED[name]}."]})
+    if current.state not in transition.sources:
+        phrase = OFFER_STATE_PHRASES[current.state]
+        raise ValidationError(
+            {"offer": [f"This offer {phrase}, so it cannot be {OFFER_REFUSED.get(name, 'changed')} now."]}
+        )
+    if by != Actor.SYSTEM:
+        if current.state in ANSWERABLE_OFFER_STATES and current.respond_by <= now:
+            raise ValidationError({"offer": [f"This offer expired on {_format_moment(current.respond_by)}."]})
+        if current.state == OfferState.ACCEPTED and current.reserved_until <= now:
+            raise ValidationError(
+                {
+                    "offer": [
+                        f"The reservation ended on {_format_moment(current.reserved_until)}: the copy is back on sale."
+                    ]
+                }
+            )
+    return current
+
+
+def _move_offer(offer: Offer, *, name: str, by: str, actor, message: str, note: str = "", now) -> None:
+    """Take offer transition `name` (the caller has locked and checked the offer)."""
+    previous = offer.state
+    offer.state = OFFER_TRANSITIONS[name].target
+    if offer.state not in OPEN_OFFER_STATES:
+        offer.closed_at = now
+    offer.save()
+    _offer_event(offer, transition=name, from_state=previous, by=by, actor=actor, message=message, note=note, now=now)
+
+
+def _find_buyer(username) -> object:
+    name = str(username or "").strip().removeprefix("@")
+    if not name:
+        raise ValidationError({"buyer": ["Enter the username of the person the offer is for."]})
+    person = get_user_model().objects.filter(username=name, is_active=True).first()
+    if person is None:
+        raise ValidationError({"buyer": [f"There is no one called “{name}” on Plural."]})
+    return person
+
+
+def _days(value, *, field: str, low: int, high: int) -> int:
+    try:
+        days = _quantity(value, field=field)
+    except ValidationError:
+        raise ValidationError({field: ["Enter a number of days."]}) from None
+    if not low <= days <= high:
+        raise ValidationError({field: [f"Enter between {low} and {high} days."]})
+    return days
+
+
+def _country(value, *, field: str) -> str:
+    code = countries.alpha2(str(value or "").strip()[:3]) or ""
+    if not code:
+        raise ValidationError({field: ["Choose the country."]})
+    return code
+
+
+def private_offer_make(
+    *,
+    listing: Listing,
+    actor,
+    buyer_username: str,
+    price,
+    shipping_charge,
+    ship_to: str,
+    valid_days=7,
+    message: str = "",
+) -> Offer:
+    """One of the shop's people offers one copy of `listing` to one named buyer: its own price,
+    a shipping charge to the one country `ship_to` (whether or not the shop ships there
+    otherwise), open for `valid_days`. Signed with the maker's name. The buyer is told; the offer
+    lives at an unguessable address only they can open, and accepting it orders the copy."""
+    shop = listing.shop
+    if not is_shop_member(user=actor, shop=shop):
+        raise PermissionDenied("Only the shop's people can make its offers.")
+    errors: dict[str, list[str]] = {}
+    buyer = _collect(errors, lambda: _find_buyer(buyer_username))
+    if buyer is not None and is_shop_member(user=buyer, shop=shop):
+        errors["buyer"] = [f"{buyer.public_name} is one of the people of {shop.name}: offers go to buyers."]
+    price = _collect(errors, lambda: _amount(price, field="price"))
+    shipping_charge = _collect(
+        errors, lambda: _amount(shipping_charge, field="shipping_charge", what="shipping charge", allow_zero=True)
+    )
+    ship_to = _collect(errors, lambda: _country(ship_to, field="ship_to"))
+    days = _collect(
+        errors, lambda: _days(valid_days, field="valid_days", low=1, high=settings.ORDERS_PRIVATE_OFFER_MAX_DAYS)
+    )
+    message = _collect(errors, lambda: _text(message, field="message", limit=OFFER_MESSAGE_LIMIT))
+    if listing.status != Listing.Status.ACTIVE or listing.quantity < 1:
+        errors["listing"] = [f"“{listing.title}” is not on sale with a copy in stock, so it cannot be offered."]
+    elif shop.is_on_vacation:
+        errors["listing"] = [f"{shop.name} is on vacation: it cannot take orders, so it cannot make offers now."]
+    elif not payments.options_for_shop(shop):
+        errors["listing"] = [f"Say how {shop.name} takes payment (its policies) before making offers."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        now = timezone.now()
+        offer = Offer.objects.create(
+            kind=OfferKind.PRIVATE,
+            shop=shop,
+            listing=listing,
+            buyer=buyer,
+            made_by=actor,
+            signed_as=actor.public_name,
+            currency=shop.currency,
+            price=price,
+            message=message,
+            shipping_charge=shipping_charge,
+            ship_to=ship_to,
+            respond_by=now + datetime.timedelta(days=days),
+            created_at=now,
+        )
+        _offer_event(
+            offer,
+            transition="made",
+            from_state="",
+            by=Actor.SHOP,
+            actor=actor,
+            message=f"{actor.public_name} of {shop.name} made a private offer to {buyer.public_name}: {price} "
+            f"{shop.currency}, shipping to {countries.name(ship_to)} {shipping_charge} {shop.currency}.",
+            note=message,
+            now=now,
+        )
+        notify(
+            recipient=buyer,
+            kind="offer.received",
+            actor=actor,
+            target=offer,
+            context={"subject": listing.title, "url": offer.get_absolute_url()},
+        )
+    return offer
+
+
+def _second_offer() -> ValidationError:
+    return ValidationError(
+        {"price": ["You already have an open offer on this listing: see it under Your offers, or withdraw it first."]}
+    )
+
+
+def offer_make(*, listing_id, actor, price, message: str = "") -> Offer:
+    """A buyer offers a price below the listing's for one copy, on a listing whose shop takes
+    offers. One open offer per buyer per listing (the database's partial unique constraint
+    decides between two at once). The offer reserves nothing: others can still buy meanwhile.
+    The shop's people are told and have its response period to answer before it lapses."""
+    if actor is None or not actor.is_authenticated:
+        raise PermissionDenied("Sign in to make an offer.")
+    listing = _listing_for_cart(listing_id)
+    shop = listing.shop
+    terms = shop_terms(shop=shop)
+    if listing.status != Listing.Status.ACTIVE or listing.quantity < 1:
+        raise ValidationError({"listing": [f"“{listing.title}” is sold out."]})
+    if not terms.accepts_offers:
+        raise ValidationError({"listing": [f"{shop.name} does not take offers: buy it at its price, or ask the shop."]})
+    if shop.is_on_vacation:
+        raise ValidationError({"listing": [f"{shop.name} is on vacation: nothing can be bought from it now."]})
+    if is_shop_member(user=actor, shop=shop):
+        raise ValidationError({"listing": ["You cannot make an offer to your own shop."]})
+    if listing.currency != shop.currency:
+        raise ValidationError(
+            {"listing": [f"“{listing.title}” is priced in another currency than the shop's: ask the shop."]}
+        )
+    errors: dict[str, list[str]] = {}
+    price = _collect(errors, lambda: _amount(price, field="price"))
+    if price is not None and price >= listing.price:
+        errors["price"] = [
+            f"Offer less than its price of {listing.price} {listing.currency}: at that price you can simply buy it."
+        ]
+    message = _collect(errors, lambda: _text(message, field="message", limit=OFFER_MESSAGE_LIMIT))
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        open_offers = Offer.objects.filter(
+            kind=OfferKind.BUYER, listing=listing, buyer_id=actor.pk, state__in=OPEN_OFFER_STATES
+        )
+        if open_offers.exists():
+            raise _second_offer()
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                offer = Offer.objects.create(
+                    kind=OfferKind.BUYER,
+                    shop=shop,
+                    listing=listing,
+                    buyer=actor,
+                    made_by=actor,
+                    signed_as=actor.public_name,
+                    currency=shop.currency,
+                    price=price,
+                    message=message,
+                    respond_by=now + datetime.timedelta(days=terms.offer_response_days),
+                    created_at=now,
+                )
+        except IntegrityError:
+            raise _second_offer() from None
+        _offer_event(
+            offer,
+            transition="made",
+            from_state="",
+            by=Actor.BUYER,
+            actor=actor,
+            message=f"{actor.public_name} offered {price} {offer.currency} "
+            f"(listed at {listing.price} {listing.currency}).",
+            note=message,
+            now=now,
+        )
+        for person in people_of_shop(shop=shop):
+            notify(
+                recipient=person,
+                kind="offer.received",
+                actor=actor,
+                target=offer,
+                context={"subject": listing.title, "url": offer.get_shop_url()},
+            )
+    return offer
+
+
+def _reserve(current: Offer, *, name: str, by: str, actor, agreed: Decimal, now) -> None:
+    """Accept at `agreed`: one copy is taken from stock for the buyer (the same conditional stock
+    take as a checkout), to order until the reservation ends."""
+    if not catalog_services.listing_stock_take(listing_id=current.listing_id, quantity=1):
+        raise ValidationError(
+            {"offer": [f"“{current.listing.title}” has been sold meanwhile: there is no copy left to reserve."]}
+        )
+    current.agreed_price = agreed
+    current.reserved_until = now + settings.ORDERS_OFFER_RESERVATION_PERIOD
+    until = _format_moment(current.reserved_until)
+    who = current.buyer.public_name if by == Actor.BUYER else f"{actor.public_name} of {current.shop.name}"
+    _move_offer(
+        current,
+        name=name,
+        by=by,
+        actor=actor,
+        message=f"{who} accepted {agreed} {current.currency}. The copy is reserved for "
+        f"{current.buyer.public_name} until {until}.",
+        now=now,
+    )
+
+
+def offer_accept(*, offer: Offer, actor, by: str) -> Offer:
+    """Agree to a buyer's offer: the shop accepts the buyer's price, or the buyer accepts the
+    shop's counter-offer. The copy is reserved for the buyer (ORDERS_OFFER_RESERVATION_PERIOD),
+    who orders it at the agreed price meanwhile (offer_order); if it sold meanwhile, nothing changes."""
+    name = "accept" if by == Actor.SHOP else "accept_counter"
+    with transaction.atomic():
+        now = timezone.now()
+        current = _begin_offer(offer, name=name, actor=actor, by=by, now=now)
+        agreed = current.price if name == "accept" else current.counter_price
+        _reserve(current, name=name, by=by, actor=actor, agreed=agreed, now=now)
+        until = _format_moment(current.reserved_until)
+        if by == Actor.SHOP:
+            _offer_tell_buyer(
+                current, change=f"accepted at {agreed} {current.currency}, reserved until {until}", actor=actor
+            )
+        else:
+            _offer_tell_shop(current, change=f"counter-offer accepted, reserved until {until}", actor=actor)
+    offer.refresh_from_db()
+    return offer
+
+
+def offer_counter(*, offer: Offer, actor, price, message: str = "") -> Offer:
+    """The shop answers a buyer's offer with a price of its own, between the offer and the
+    listing's price; the buyer then has the shop's response period to accept or decline it."""
+    errors: dict[str, list[str]] = {}
+    price = _collect(errors, lambda: _amount(price, field="price"))
+    message = _collect(errors, lambda: _text(message, field="message", limit=OFFER_MESSAGE_LIMIT))
+    with transaction.atomic():
+        now = timezone.now()
+        current = _begin_offer(offer, name="counter", actor=actor, by=Actor.SHOP, now=now)
+        if price is not None and price <= current.price:
+            errors["price"] = [f"Counter with more than the {current.price} {current.currency} offered, or accept it."]
+        elif price is not None and price >= current.listing.price:
+            errors["price"] = [
+                f"Counter with less than the listing's price of {current.listing.price} {current.currency}, or "
+                "decline the offer."
+            ]
+        if errors:
+            raise ValidationError(errors)
+        current.counter_price, current.counter_message = price, message
+        current.respond_by = now + datetime.timedelta(days=shop_terms(shop=current.shop).offer_response_days)
+        _move_offer(
+            current,
+            name="counter",
+            by=Actor.SHOP,
+            actor=actor,
+            message=f"{actor.public_name} of {current.shop.name} countered with {price} {current.currency}.",
+            note=message,
+            now=now,
+        )
+        _offer_tell_buyer(current, change=f"counter-offer of {price} {current.currency}", actor=actor)
+    offer.refresh_from_db()
+    return offer
+
+
+def offer_decline(*, offer: Offer, actor, by: str, message: str = "") -> Offer:
+    """Say no: the shop to a buyer's offer, or the buyer to a counter-offer or to a private offer."""
+    message = _text(message, field="message", limit=OFFER_MESSAGE_LIMIT)
+    with transaction.atomic():
+        now = timezone.now()
+        if by == Actor.SHOP:
+            name = "decline"
+        else:
+            name = "decline_private" if offer.kind == OfferKind.PRIVATE else "decline_counter"
+        current = _begin_offer(offer, name=name, actor=actor, by=by, now=now)
+        who = current.buyer.public_name if by == Actor.BUYER else f"{actor.public_name} of {current.shop.name}"
+        what = {"decline": "the offer", "decline_counter": "the counter-offer", "decline_private": "the private offer"}
+        _move_offer(
+            current, name=name, by=by, actor=actor, message=f"{who} declined {what[name]}.", note=message, now=now
+        )
+        if by == Actor.SHOP:
+            _offer_tell_buyer(current, change="declined", actor=actor)
+        else:
+            _offer_tell_shop(current, change=f"{what[name]} declined", actor=actor)
+    offer.refresh_from_db()
+    return offer
+
+
+def offer_withdraw(*, offer: Offer, actor, by: str) -> Offer:
+    """Take an offer back before it is answered: the buyer their own offer, the shop's people a
+    private offer not accepted yet."""
+    name = "withdraw" if by == Actor.BUYER else "withdraw_private"
+    with transaction.atomic():
+        now = timezone.now()
+        current = _begin_offer(offer, name=name, actor=actor, by=by, now=now)
+        who = current.buyer.public_name if by == Actor.BUYER else f"{actor.public_name} of {current.shop.name}"
+        _move_offer(current, name=name, by=by, actor=actor, message=f"{who} withdrew the offer.", now=now)
+        if by == Actor.BUYER:
+            _offer_tell_shop(current, change="withdrawn by the buyer", actor=actor)
+        else:
+            _offer_tell_buyer(current, change="withdrawn by the shop", actor=actor)
+    offer.refresh_from_db()
+    return offer
+
+
+def offer_order(*, offer: Offer, actor, address_id, payment_method: str = "", note: str = "") -> Order:
+    """The buyer orders the offer's copy at its price, sent to one of their addresses: accepting a
+    private offer (its shipping charge, to the country it names) or ordering the copy reserved by
+    an accepted offer of theirs (the shop's usual shipping). One order through the checkout's own
+    path (_place_order: snapshot, timeline, timers, the shop told); a private offer's copy is taken
+    from stock then, a reserved one was taken already. Ordering again returns the same order."""
+    if actor is None or not actor.is_authenticated or actor.pk != offer.buyer_id:
+        raise PermissionDenied("Only the buyer can order it.")
+    name = "order" if offer.kind == OfferKind.PRIVATE else "order_reserved"
+    key = f"offer-{offer.pk}"
+    errors: dict[str, list[str]] = {}
+    note = _collect(errors, lambda: _text(note, field="note", limit=1000))
+    address = (
+        Address.objects.filter(pk=address_id, user_id=actor.pk).first() if str(address_id or "").isdigit() else None
+    )
+    if address is None:
+        errors["address"] = ["Choose the address to send it to."]
+    with transaction.atomic():
+        # A second submission at the same time waits here, then finds the first one's order.
+        Offer.objects.select_for_update().filter(pk=offer.pk).first()
+        existing = Checkout.objects.filter(buyer_id=actor.pk, idempotency_key=key).first()
+        if existing is not None:
+            return existing.orders.get()
+        now = timezone.now()
+        current = _begin_offer(offer, name=name, actor=actor, by=Actor.BUYER, now=now)
+        if errors:
+            raise ValidationError(errors)
+        group = OfferOrder(offer=current, country=address.country.code)
+        problems = group.problems()
+        methods = {option.method for option in group.payment_options}
+        if payment_method and methods and payment_method not in methods:
+            problems.setdefault("payment_method", []).append(
+                f"{current.shop.name} does not take payment by {payment_method}."
+            )
+        if problems:
+            raise ValidationError(problems)
+        checkout = Checkout.objects.create(buyer=actor, idempotency_key=key)
+        try:
+            order = _place_order(
+                checkout=checkout,
+                group=group,
+                address=address,
+                choice=payment_method or None,
+                note=note,
+                now=now,
+                stock_reserved=name == "order_reserved",
+            )
+        except ValidationError:  # the last copy went to someone else a moment ago
+            raise ValidationError(
+                {"offer": [f"“{current.listing.title}” has just been sold, so this offer can no longer be accepted."]}
+            ) from None
+        if current.is_private:
+            origin = (
+                f"From a private offer by {current.signed_as} of {current.shop.name}: {current.price} "
+                f"{current.currency}, shipping to {current.ship_to.name} {current.shipping_charge} {current.currency}."
+            )
+        else:
+            origin = (
+                f"At the price agreed in an offer: {current.agreed_price} {current.currency} "
+                f"(listed at {current.listing.price} {current.listing.currency})."
+            )
+        OrderEvent.objects.create(
+            order=order,
+            transition="offer",
+            to_state=order.state,
+            actor_role=Actor.BUYER,
+            actor=actor,
+            message=origin[:300],
+            created_at=now,
+        )
+        current.order = order
+        _move_offer(
+            current, name=name, by=Actor.BUYER, actor=actor, message=f"Ordered: order {order.reference}.", now=now
+        )
+    return order
+
+
+def _fire_offer(current: Offer, *, name: str, now) -> None:
+    if name == "lapse":
+        waiting_for = "the buyer" if current.is_private or current.state == OfferState.COUNTERED else current.shop.name
+        _move_offer(
+            current,
+            name="lapse",
+            by=Actor.SYSTEM,
+            actor=None,
+            message=f"The offer expired: {waiting_for} did not answer in time.",
+            now=now,
+        )
+        _offer_tell_buyer(current, change="expired")
+        _offer_tell_shop(current, change="expired")
+    elif name == "release":
+        catalog_services.listing_stock_return(listing_id=current.listing_id, quantity=1)
+        _move_offer(
+            current,
+            name="release",
+            by=Actor.SYSTEM,
+            actor=None,
+            message="The reservation ended without an order: the copy is back on sale.",
+            now=now,
+        )
+        _offer_tell_buyer(current, change="the reservation ended: the copy is back on sale")
+        _offer_tell_shop(current, change="not ordered in time: the copy is back on sale")
+    else:  # an offer timer naming a transition this function does not know is a programming error
+        raise ValueError(f"offer timer fires unknown transition {name}")
+
+
+def offer_deadline_fire(*, offer_id: int, now: datetime.datetime | None = None) -> bool:
+    """Act on an offer whose deadline has passed (see lifecycle.OFFER_TIMERS): an unanswered offer
+    expires, an unordered reservation gives its copy back to stock. False when there was nothing
+    to do (answered meanwhile, a second run). Safe to run twice and concurrently."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = (
+            Offer.objects.select_for_update(of=("self",))
+            .select_related("shop", "buyer", "listing")
+            .filter(pk=offer_id)
+            .first()
+        )
+        if current is None:
+            return False
+        for timer in OFFER_TIMERS:
+            due = getattr(current, timer.due_field)
+            if current.state in timer.states and due is not None and due <= now:
+                _fire_offer(current, name=timer.fires, now=now)
+                return True
+    return False
+
+
+# --- Thank-you notes --------------------------------------------------------------------------
+
+NOTE_LIMIT = 2000
+
+
+def _note_writer(order: Order, *, by: str, actor) -> str:
+    return order.buyer.public_name if by == Actor.BUYER else f"{actor.public_name} of {order.shop_name}"
+
+
+def thank_you_note_write(*, order: Order, actor, by: str, text: str, show_on_storefront: bool = False) -> ThankYouNote:
+    """A personal note on an order, one each way (writing again replaces it): from the shop,
+    signed with the name of the person who wrote it, shown on the buyer's order page and printed
+    on the packing slip; or from the buyer once the order is on its way, which the shop may
+    show on its storefront only if `show_on_storefront` (the buyer's consent, theirs to withdraw:
+    thank_you_note_set_consent). The other side is told of a new note."""
+    if by not in {Actor.BUYER, Actor.SHOP}:
+        raise PermissionDenied("Only the buyer and the shop's people write thank-you notes.")
+    text = _text(text, field="text", limit=NOTE_LIMIT, required="Write your note.")
+    with transaction.atomic():
+        current = _lock(order)
+        _check_person(current, actor=actor, by=by)
+        if current.state == State.CANCELLED:
+            raise ValidationError({"text": ["This order was cancelled: there is no thank-you note to write."]})
+        if by == Actor.BUYER and not buyer_may_thank(current):
+            raise ValidationError({"text": [f"You can thank {current.shop_name} once the order is on its way."]})
+        direction = ThankYouNote.Direction.FROM_BUYER if by == Actor.BUYER else ThankYouNote.Direction.FROM_SHOP
+        consent = by == Actor.BUYER and bool(show_on_storefront)
+        now = timezone.now()
+        note = ThankYouNote.objects.select_for_update().filter(order=current, direction=direction).first()
+        is_new = note is None
+        if is_new:
+            note = ThankYouNote(order=current, direction=direction, created_at=now)
+        note.author, note.signed_as, note.text, note.updated_at = actor, actor.public_name, text, now
+        if by == Actor.BUYER:
+            note.show_on_storefront, note.consented_at = consent, now if consent else None
+        note.save()
+        writer = _note_writer(current, by=by, actor=actor)
+        OrderEvent.objects.create(
+            order=current,
+            transition="thank_you_note",
+            from_state=current.state,
+            to_state=current.state,
+            actor_role=by,
+            actor=actor,
+            message=f"{writer} wrote a thank-you note." if is_new else f"{writer} changed their thank-you note.",
+            created_at=now,
+        )
+        if is_new:
+            recipients = [current.buyer] if by == Actor.SHOP else people_of_shop(shop=current.shop)
+            url = current.get_absolute_url() if by == Actor.SHOP else current.get_shop_url()
+            for person in recipients:
+                notify(recipient=person, kind="thanks.received", actor=actor, target=current, context={"url": url})
+    return note
+
+
+def thank_you_note_set_consent(*, order: Order, actor, show_on_storefront: bool) -> ThankYouNote:
+    """The buyer agrees that the shop shows their note on its storefront, or withdraws that, with
+    immediate effect (the storefront reads only notes shown with consent)."""
+    with transaction.atomic():
+        current = _lock(order)
+        _check_person(current, actor=actor, by=Actor.BUYER)
+        note = (
+            ThankYouNote.objects.select_for_update()
+            .filter(order=current, direction=ThankYouNote.Direction.FROM_BUYER)
+            .first()
+        )
+        if note is None:
+            raise ValidationError({"show_on_storefront": ["Write your thank-you note first."]})
+        show = bool(show_on_storefront)
+        if note.show_on_storefront == show:
+            return note
+        now = timezone.now()
+        note.show_on_storefront, note.consented_at, note.updated_at = show, now if show else None, now
+        note.save(update_fields=["show_on_storefront", "consented_at", "updated_at"])
+        who = current.buyer.public_name
+        OrderEvent.objects.create(
+            order=current,
+            transition="thank_you_consent",
+            from_state=current.state,
+            to_state=current.state,
+            actor_role=Actor.BUYER,
+            actor=actor,
+            message=f"{who} agreed that {current.shop_name} shows their thank-you note on its storefront."
+            if show
+            else f"{who} no longer wants their thank-you note shown on {current.shop_name}'s storefront.",
+            created_at=now,
+        )
+    return note
+
+
+# --- Problem cases ----------------------------------------------------------------------------
+
+CASE_TEXT_LIMIT = 2000
+CASE_REASONS_LIMIT = 4000
+# What a refused case step says: "This case is <state>: it cannot be <this> now."
+CASE_REFUSED = {
+    "propose": "given a new proposal",
+    "accept_proposal": "settled by accepting a proposal",
+    "decline_proposal": "answered",
+    "escalate": "escalated",
+    "decide": "decided",
+    "appeal": "appealed",
+    "decide_appeal": "decided on appeal",
+}
+
+
+def _case_who(order: Order, *, by: str, actor) -> str:
+    if by == Actor.BUYER:
+        return order.buyer.public_name
+    if by == Actor.SHOP:
+        return f"{actor.public_name} of {order.shop_name}"
+    if by == Actor.MODERATOR:
+        return f"{actor.public_name}, Plural's moderator,"
+    return "Plural"
+
+
+def _case_tell(case: Case, order: Order, *, sides, change: str, actor=None) -> None:
+    """Tell each of `sides` (Actor.BUYER, SHOP, MODERATOR) of a step in the case; moderators are
+    told only of cases they may decide (none who is a party to the order)."""
+    context = {"order": order.reference, "change": change, "url": case.get_absolute_url()}
+    recipients = []
+    if Actor.BUYER in sides:
+        recipients.append(order.buyer)
+    if Actor.SHOP in sides:
+        recipients += people_of_shop(shop=order.shop)
+    if Actor.MODERATOR in sides:
+        parties = {order.buyer_id, *(person.pk for person in people_of_shop(shop=order.shop))}
+        recipients += [
+            person
+            for person in get_user_model().objects.filter(is_staff=True, is_active=True).order_by("pk")
+            if person.pk not in parties and person.pk != case.decided_by_id
+        ]
+    for person in recipients:
+        notify(recipient=person, kind="case.changed", actor=actor, target=case, context=context)
+
+
+def _other_sides(by: str) -> set[str]:
+    return {Actor.BUYER, Actor.SHOP} - {by}
+
+
+def _case_step(order: Order, *, name: str, by: str, actor, message: str, note: str = "", now) -> OrderEvent:
+    """A step of the case on the order's timeline (the order's state does not change)."""
+    return OrderEvent.objects.create(
+        order=order,
+        transition=f"case_{name}",
+        from_state=order.state,
+        to_state=order.state,
+        actor_role=by,
+        actor=actor if by in PERSON_ACTORS else None,
+        message=message[:300],
+        note=note,
+        created_at=now,
+    )
+
+
+def _lock_case(case: Case) -> tuple[Order, Case]:
+    """Lock the order, then its case (always in that order, as the timers do)."""
+    order = _lock(case.order)
+    current = Case.objects.select_for_update().get(pk=case.pk)
+    current.order = order
+    return order, current
+
+
+def _check_case_person(order: Order, current: Case, *, actor, by: str) -> None:
+    _check_person(order, actor=actor, by=by)
+    if by == Actor.MODERATOR and current.state not in MODERATED_CASE_STATES:
+        raise PermissionDenied("Plural's moderators step in only once a case is escalated.")
+
+
+def _begin_case(case: Case, *, name: str, actor, by: str) -> tuple[Order, Case]:
+    """Lock the order and the case and check that `by` (the person `actor`) may take case
+    transition `name` now."""
+    transition = CASE_TRANSITIONS[name]
+    if by not in transition.actors:
+        raise PermissionDenied(f"The {Actor(by).label.lower()} cannot do this.")
+    order, current = _lock_case(case)
+    _check_case_person(order, current, actor=actor, by=by)
+    if name == "appeal" and current.appealed_at is not None:
+        raise ValidationError(
+            {"reasons": ["This decision has been appealed already: a decision can be appealed once."]}
+        )
+    if current.state not in transition.sources:
+        raise ValidationError(
+            {"case": [f"This case is {current.get_state_display().lower()}: it cannot be {CASE_REFUSED[name]} now."]}
+        )
+    return order, current
+
+
+def _resolve_answer_period(order: Order, *, now) -> None:
+    """The shop has answered (or the case went to the moderators): its answer timer stops."""
+    OrderDeadline.objects.filter(
+        order=order, timer="case_answer", fired_at__isnull=True, resolved_at__isnull=True
+    ).update(resolved_at=now)
+
+
+def _remedy_amount(order: Order, *, remedy: str, amount, field: str = "amount") -> Decimal | None:
+    if remedy != Remedy.PARTIAL_REFUND:
+        return None
+    value = _amount(amount, field=field, what="amount to refund")
+    if value >= order.total:
+        raise ValidationError(
+            {field: [f"A partial refund is less than the order's total of {order.total} {order.currency}."]}
+        )
+    return value
+
+
+def _case_settle(order: Order, case: Case, *, remedy: str, amount, by: str, actor, lead: str, final: str, now) -> None:
+    """Carry out `remedy` on the order (its REMEDY_TRANSITIONS transition) and close the case.
+    `lead` opens the timeline entry: how it was settled."""
+    refund = remedy_refund(order=order, remedy=remedy, amount=amount)
+    if remedy in {Remedy.REFUND, Remedy.PARTIAL_REFUND}:
+        message = f"{lead}: {remedy_phrase(order=order, remedy=remedy, amount=amount)}. {_refund_note(order, refund)}"
+    elif remedy == Remedy.RETURN:
+        # The return flow's own record: the request, accepted, with its reason's refund rule.
+        ReturnRequest.objects.create(
+            order=order,
+            reason=case.reason,
+            details=case.details,
+            refund_amount=refund,
+            refund_rule=RETURN_REASONS[case.reason].rule,
+            decision=ReturnRequest.Decision.ACCEPTED,
+            requested_at=now,
+            decided_at=now,
+        )
+        message = f"{lead}: the buyer sends it back. {_refund_note(order, refund)}"
+    elif remedy == Remedy.REPLACEMENT:
+        # Shipped again from the paid state, with a carrier and tracking number of its own.
+        order.carrier = order.tracking_number = ""
+        order.shipped_at = order.delivered_at = None
+        message = f"{lead}: {order.shop_name} sends a replacement."
+    else:
+        message = f"{lead}: no remedy, nothing is owed."
+    if remedy in {Remedy.PARTIAL_REFUND, Remedy.NO_REMEDY}:
+        order.completed_at = now
+    _move(order, name=REMEDY_TRANSITIONS[remedy], by=by, actor=actor, message=message, now=now)
+    case.state, case.remedy, case.refund_amount, case.closed_at = final, remedy, refund, now
+    case.save()
+
+
+def case_open(*, order: Order, actor, reason: str, details: str = "") -> Case:
+    """The buyer reports a problem with an order that has arrived, or that was shipped and has
+    not arrived ORDERS_CASE_LATE_AFTER later (then only as not arrived). The order waits in the
+    problem state (its other timers stop); the shop's people are told and have
+    ORDERS_CASE_ANSWER_PERIOD to propose a fix (the case_answer timer)."""
+    if reason not in CASE_REASONS:
+        raise ValidationError({"reason": ["Choose what the problem is."]})
+    details = _text(details, field="details", limit=CASE_TEXT_LIMIT)
+    label = RETURN_REASONS[reason].label
+    with transaction.atomic():
+        locked = _lock(order)
+        _check_person(locked, actor=actor, by=Actor.BUYER)
+        if locked.state == State.PROBLEM:  # the database's one-open-case constraint stands behind this
+            raise ValidationError({"reason": ["A problem with this order is reported already: see its case."]})
+        current = _begin(order, name="open_case", actor=actor, by=Actor.BUYER)
+        now = timezone.now()
+        late_from = case_late_from(current)
+        if late_from is not None and now < late_from:
+            raise ValidationError(
+                {
+                    "reason": [
+                        f"The order was shipped on {current.shipped_at:%-d %B %Y}: if it has not arrived by "
+                        f"{late_from:%-d %B %Y}, you can report it then."
+                    ]
+                }
+            )
+        if late_from is not None and reason != "not_arrived":
+            raise ValidationError(
+                {
+                    "reason": [
+                        "The order has not arrived yet: if it has, mark it delivered first, then report the problem."
+                    ]
+                }
+            )
+        _move(
+            current,
+            name="open_case",
+            by=Actor.BUYER,
+            actor=actor,
+            message=f"{current.buyer.public_name} reported a problem: {label[0].lower()}{label[1:]}.",
+            note=details,
+            now=now,
+        )
+        answer_due = OrderDeadline.objects.get(order=current, timer="case_answer", resolved_at__isnull=True).due_at
+        case = Case.objects.create(
+            order=current, reason=reason, details=details, opened_at=now, answer_due_at=answer_due
+        )
+        _case_tell(case, current, sides={Actor.SHOP}, change=f"reported: {label.lower()}", actor=actor)
+    return case
+
+
+def case_message(*, case: Case, actor, by: str, text: str) -> Case:
+    """Write in the case: the buyer and the shop's people while it is open, Plural's moderators
+    once it is escalated. It goes on the order's timeline; the others are told."""
+    text = _text(text, field="text", limit=CASE_TEXT_LIMIT, required="Write your message.")
+    with transaction.atomic():
+        order, current = _lock_case(case)
+        _check_case_person(order, current, actor=actor, by=by)
+        if not current.is_open:
+            raise ValidationError({"text": ["This case is closed: it takes no more messages."]})
+        now = timezone.now()
+        who = _case_who(order, by=by, actor=actor).rstrip(",")
+        _case_step(order, name="message", by=by, actor=actor, message=f"{who} wrote:", note=text, now=now)
+        sides = _other_sides(by) if by != Actor.MODERATOR else {Actor.BUYER, Actor.SHOP}
+        _case_tell(current, order, sides=sides, change=f"a message from {who}", actor=actor)
+    return current
+
+
+def case_propose(*, case: Case, actor, remedy: str, amount=None, message: str = "") -> CaseProposal:
+    """The shop proposes a fix: a full or partial refund (with its amount), a replacement, or a
+    return. It replaces a proposal still waiting; the shop's answer timer stops. The buyer is told."""
+    if remedy not in PROPOSED_REMEDIES:
+        raise ValidationError({"remedy": ["Choose the fix you propose."]})
+    message = _text(message, field="message", limit=CASE_TEXT_LIMIT)
+    with transaction.atomic():
+        order, current = _begin_case(case, name="propose", actor=actor, by=Actor.SHOP)
+        amount = _remedy_amount(order, remedy=remedy, amount=amount)
+        now = timezone.now()
+        current.proposals.filter(status=CaseProposal.Status.PENDING).update(
+            status=CaseProposal.Status.SUPERSEDED, answered_at=now
+        )
+        proposal = CaseProposal.objects.create(
+            case=current,
+            made_by=actor,
+            signed_as=actor.public_name,
+            remedy=remedy,
+            amount=amount,
+            message=message,
+            created_at=now,
+        )
+        current.state = CaseState.PROPOSED
+        current.save(update_fields=["state"])
+        _resolve_answer_period(order, now=now)
+        phrase = remedy_phrase(order=order, remedy=remedy, amount=amount)
+        who = _case_who(order, by=Actor.SHOP, actor=actor)
+        _case_step(
+            order,
+            name="propose",
+            by=Actor.SHOP,
+            actor=actor,
+            message=f"{who} proposed {phrase}.",
+            note=message,
+            now=now,
+        )
+        _case_tell(current, order, sides={Actor.BUYER}, change=f"{order.shop_name} proposes {phrase}", actor=actor)
+    return proposal
+
+
+def case_accept_proposal(*, case: Case, actor) -> Case:
+    """The buyer accepts the shop's proposal: the case is settled and the order takes the fix
+    (refunded in full or in part, a replacement shipped, or a return accepted)."""
+    with transaction.atomic():
+        order, current = _begin_case(case, name="accept_proposal", actor=actor, by=Actor.BUYER)
+        now = timezone.now()
+        proposal = current.proposals.select_for_update().get(status=CaseProposal.Status.PENDING)
+        proposal.status, proposal.answered_at = CaseProposal.Status.ACCEPTED, now
+        proposal.save(update_fields=["status", "answered_at"])
+        phrase = remedy_phrase(order=order, remedy=proposal.remedy, amount=proposal.amount)
+        _case_step(
+            order,
+            name="accept_proposal",
+            by=Actor.BUYER,
+            actor=actor,
+            message=f"{order.buyer.public_name} accepted {phrase}.",
+            now=now,
+        )
+        _case_settle(
+            order,
+            current,
+            remedy=proposal.remedy,
+            amount=proposal.amount,
+            by=Actor.BUYER,
+            actor=actor,
+            lead="Settled by agreement",
+            final=CaseState.SETTLED,
+            now=now,
+        )
+        _case_tell(current, order, sides={Actor.SHOP}, change=f"settled: the buyer accepted {phrase}", actor=actor)
+    return current
+
+
+def case_decline_proposal(*, case: Case, actor, message: str = "") -> Case:
+    """The buyer turns the proposal down (saying why, if they like). The shop may propose again,
+    and from now on either side may escalate."""
+    message = _text(message, field="message", limit=CASE_TEXT_LIMIT)
+    with transaction.atomic():
+        order, current = _begin_case(case, name="decline_proposal", actor=actor, by=Actor.BUYER)
+        now = timezone.now()
+        proposal = current.proposals.select_for_update().get(status=CaseProposal.Status.PENDING)
+        proposal.status, proposal.answered_at = CaseProposal.Status.DECLINED, now
+        proposal.save(update_fields=["status", "answered_at"])
+        current.state = CaseState.OPEN
+        current.disagreed_at = current.disagreed_at or now
+        current.save(update_fields=["state", "disagreed_at"])
+        phrase = remedy_phrase(order=order, remedy=proposal.remedy, amount=proposal.amount)
+        _case_step(
+            order,
+            name="decline_proposal",
+            by=Actor.BUYER,
+            actor=actor,
+            message=f"{order.buyer.public_name} turned down {phrase}.",
+            note=message,
+            now=now,
+        )
+        _case_tell(current, order, sides={Actor.SHOP}, change="the buyer turned your proposal down", actor=actor)
+    return current
+
+
+def case_escalate(*, case: Case, actor, by: str, reason: str = "") -> Case:
+    """The buyer or the shop asks Plural's moderators to decide: only once the shop's answer
+    period is over, or once a proposal was turned down (they disagree). Any proposal still
+    waiting is set aside; from now on the moderators can read the whole case (each time logged)."""
+    reason = _text(reason, field="reason", limit=CASE_TEXT_LIMIT)
+    with transaction.atomic():
+        order, current = _begin_case(case, name="escalate", actor=actor, by=by)
+        now = timezone.now()
+        if now < current.answer_due_at and current.disagreed_at is None:
+            raise ValidationError(
+                {
+                    "case": [
+                        f"Plural's moderators can be asked once {order.shop_name}'s time to propose a fix is over, "
+                        f"on {_format_moment(current.answer_due_at)}, or once a proposal has been turned down."
+                    ]
+                }
+            )
+        current.proposals.filter(status=CaseProposal.Status.PENDING).update(
+            status=CaseProposal.Status.SUPERSEDED, answered_at=now
+        )
+        current.state, current.escalated_at, current.escalated_by = CaseState.ESCALATED, now, by
+        current.save(update_fields=["state", "escalated_at", "escalated_by"])
+        _resolve_answer_period(order, now=now)
+        who = _case_who(order, by=by, actor=actor)
+        _case_step(
+            order,
+            name="escalate",
+            by=by,
+            actor=actor,
+            message=f"{who} asked Plural's moderators to decide.",
+            note=reason,
+            now=now,
+        )
+        _case_tell(current, order, sides=_other_sides(by), change="escalated to Plural's moderators", actor=actor)
+        _case_tell(current, order, sides={Actor.MODERATOR}, change="escalated: it waits for a decision", actor=actor)
+    return current
+
+
+def case_decide(*, case: Case, moderator, remedy: str, amount=None, reasons: str) -> Case:
+    """A moderator who is no party to the order decides an escalated case, with reasons both
+    sides read. The decision takes effect when ORDERS_CASE_APPEAL_PERIOD has passed, unless one
+    side appeals first (beat: case_decision_finalize)."""
+    reasons = _text(
+        reasons,
+        field="reasons",
+        limit=CASE_REASONS_LIMIT,
+        required="Give the reasons for the decision: both sides read them.",
+    )
+    if remedy not in Remedy.values:
+        raise ValidationError({"remedy": ["Choose the decision."]})
+    with transaction.atomic():
+        order, current = _begin_case(case, name="decide", actor=moderator, by=Actor.MODERATOR)
+        amount = _remedy_amount(order, remedy=remedy, amount=amount)
+        now = timezone.now()
+        current.state = CaseState.DECIDED
+        current.decided_by, current.decided_at = moderator, now
+        current.decision_remedy, current.decision_amount, current.decision_reasons = remedy, amount, reasons
+        current.appeal_due_at = now + settings.ORDERS_CASE_APPEAL_PERIOD
+        current.save()
+        phrase = remedy_phrase(order=order, remedy=remedy, amount=amount)
+        who = _case_who(order, by=Actor.MODERATOR, actor=moderator)
+        _case_step(
+            order,
+            name="decide",
+            by=Actor.MODERATOR,
+            actor=moderator,
+            message=f"{who} decided: {phrase}. It takes effect on {_format_moment(current.appeal_due_at)} unless "
+            "one side appeals.",
+            note=reasons,
+            now=now,
+        )
+        _case_tell(current, order, sides={Actor.BUYER, Actor.SHOP}, change=f"decided: {phrase}", actor=moderator)
+    return current
+
+
+def case_appeal(*, case: Case, actor, by: str, reasons: str) -> Case:
+    """The buyer or the shop appeals the moderator's decision, once, within its appeal period,
+    saying why. The decision waits; a different moderator decides the appeal."""
+    reasons = _text(reasons, field="reasons", limit=CASE_REASONS_LIMIT, required="Say why you appeal the decision.")
+    with transaction.atomic():
+        order, current = _begin_case(case, name="appeal", actor=actor, by=by)
+        now = timezone.now()
+        if now >= current.appeal_due_at:
+            raise ValidationError(
+                {"reasons": [f"The time to appeal ended on {_format_moment(current.appeal_due_at)}."]}
+            )
+        current.state, current.appealed_by, current.appealed_at, current.appeal_reasons = (
+            CaseState.APPEALED,
+            by,
+            now,
+            reasons,
+        )
+        current.save(update_fields=["state", "appealed_by", "appealed_at", "appeal_reasons"])
+        who = _case_who(order, by=by, actor=actor)
+        _case_step(
+            order, name="appeal", by=by, actor=actor, message=f"{who} appealed the decision.", note=reasons, now=now
+        )
+        _case_tell(current, order, sides=_other_sides(by), change="the decision is appealed", actor=actor)
+        _case_tell(
+            current, order, sides={Actor.MODERATOR}, change="appealed: it waits for another moderator", actor=actor
+        )
+    return current
+
+
+def case_decide_appeal(*, case: Case, moderator, remedy: str, amount=None, reasons: str) -> Case:
+    """A moderator other than the one who decided first decides the appeal, with reasons:
+    upholding the decision or changing it. This is final: the order takes the remedy now."""
+    reasons = _text(
+        reasons,
+        field="reasons",
+        limit=CASE_REASONS_LIMIT,
+        required="Give the reasons for the decision: both sides read them.",
+    )
+    if remedy not in Remedy.values:
+        raise ValidationError({"remedy": ["Choose the decision."]})
+    with transaction.atomic():
+        order, current = _begin_case(case, name="decide_appeal", actor=moderator, by=Actor.MODERATOR)
+        if current.decided_by_id == moderator.pk:
+            raise ValidationError({"case": ["You decided this case: a different moderator decides the appeal."]})
+        amount = _remedy_amount(order, remedy=remedy, amount=amount)
+        now = timezone.now()
+        current.appeal_decided_by, current.appeal_decided_at = moderator, now
+        current.appeal_remedy, current.appeal_amount, current.appeal_decision_reasons = remedy, amount, reasons
+        phrase = remedy_phrase(order=order, remedy=remedy, amount=amount)
+        upheld = (remedy, amount) == (current.decision_remedy, current.decision_amount)
+        who = _case_who(order, by=Actor.MODERATOR, actor=moderator)
+        verdict = "upheld the decision" if upheld else "changed the decision"
+        _case_step(
+            order,
+            name="decide_appeal",
+            by=Actor.MODERATOR,
+            actor=moderator,
+            message=f"{who} decided the appeal and {verdict}: {phrase}.",
+            note=reasons,
+            now=now,
+        )
+        _case_settle(
+            order,
+            current,
+            remedy=remedy,
+            amount=amount,
+            by=Actor.MODERATOR,
+            actor=moderator,
+            lead="Decided on appeal",
+            final=CaseState.RESOLVED,
+            now=now,
+        )
+        _case_tell(current, order, sides={Actor.BUYER, Actor.SHOP}, change=f"appeal decided: {phrase}", actor=moderator)
+    return current
+
+
+def case_decision_finalize(*, case_id: int, now: datetime.datetime | None = None) -> bool:
+    """A decision nobody appealed takes effect once its appeal period is over. False when there
+    was nothing to do (appealed meanwhile, a second run). Safe to run twice and concurrently."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = Case.objects.select_related("order").filter(pk=case_id).first()
+        if case is None:
+            return False
+        order, current = _lock_case(case)
+        if current.state != CaseState.DECIDED or current.appeal_due_at > now:
+            return False
+        _case_settle(
+            order,
+            current,
+            remedy=current.decision_remedy,
+            amount=current.decision_amount,
+            by=Actor.SYSTEM,
+            actor=None,
+            lead="The moderator's decision took effect",
+            final=CaseState.RESOLVED,
+            now=now,
+        )
+        phrase = remedy_phrase(order=order, remedy=current.decision_remedy, amount=current.decision_amount)
+        _case_tell(current, order, sides={Actor.BUYER, Actor.SHOP}, change=f"the decision took effect: {phrase}")
+    return True
+
+
+def case_access_record(*, case: Case, moderator, via: str) -> CaseAccessLog:
+    """Log that a moderator read an escalated case; both sides see the log on the case page."""
+    if not is_moderator(moderator) or case.state not in MODERATED_CASE_STATES:
+        raise PermissionDenied("Only Plural's moderators read escalated cases.")
+    return CaseAccessLog.objects.create(
+        case=case, moderator=moderator, moderator_name=moderator.public_name, via=via, accessed_at=timezone.now()
+    )
+
+
+# --- The deals' timers ------------------------------------------------------------------------
+
+
+def deal_timers_run(*, now: datetime.datetime | None = None, batch: int = 500) -> dict[str, int]:
+    """Expire the offers nobody answered in time, give back the copies reserved by accepted offers
+    that were not ordered, and let unappealed decisions take effect; each in a transaction of its
+    own (what beat's task calls). Returns how many of each it handled."""
+    now = now or timezone.now()
+    answerable = Offer.objects.filter(state__in=ANSWERABLE_OFFER_STATES, respond_by__lte=now)
+    reserved = Offer.objects.filter(state=OfferState.ACCEPTED, reserved_until__lte=now)
+    decided = Case.objects.filter(state=CaseState.DECIDED, appeal_due_at__lte=now)
+    expired = sum(
+        offer_deadline_fire(offer_id=pk, now=now)
+        for pk in answerable.order_by("respond_by", "pk").values_list("pk", flat=True)[:batch]
+    )
+    released = sum(
+        offer_deadline_fire(offer_id=pk, now=now)
+        for pk in reserved.order_by("reserved_until", "pk").values_list("pk", flat=True)[:batch]
+    )
+    final = sum(
+        case_decision_finalize(case_id=pk, now=now)
+        for pk in decided.order_by("appeal_due_at", "pk").values_list("pk", flat=True)[:batch]
+    )
+    return {"offers_expired": expired, "reservations_released": released, "decisions_final": final}

@@ -22,7 +22,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
-from sellers.selectors import access_shop_for_edit
+from catalog.selectors import access_listing_for_view
+from sellers.selectors import access_listing_for_edit, access_shop_for_edit
 from sellers.views import add_service_errors
 
 from . import payments, selectors, services
@@ -30,11 +31,26 @@ from .forms import (
     AcceptForm,
     AddressForm,
     AddToCartForm,
+    AppealForm,
+    BuyerNoteForm,
     CancelForm,
+    CaseMessageForm,
+    CaseOpenForm,
+    CounterOfferForm,
+    DecisionForm,
+    EscalateForm,
+    OfferDeclineForm,
+    OfferForm,
+    OfferOrderForm,
+    OfferTermsForm,
+    PrivateOfferForm,
+    ProposalDeclineForm,
+    ProposalForm,
     ReturnDecisionForm,
     ReturnRequestForm,
     ShipForm,
     ShopCancelForm,
+    ShopNoteForm,
     ShopTermsForm,
 )
 from .lifecycle import RETURN_REASONS, SHOP_TO_DO, TRANSITIONS, Actor, State
@@ -239,6 +255,7 @@ def _order_context(order, *, side: str) -> dict:
         "return_deadline": selectors.return_deadline(order),
         "acceptance_is_late": selectors.acceptance_is_late(order=order),
         "return_reasons": RETURN_REASONS,
+        **_aftercare_context(order, side=side),
     }
 
 
@@ -454,7 +471,11 @@ def shop_order(request, slug: str, pk: int):
 @login_required
 def packing_slip(request, slug: str, pk: int):
     shop, order = selectors.access_order_for_shop(user=request.user, slug=slug, order_id=pk)
-    return render(request, "orders/packing_slip.html", {"shop": shop, "order": order, "items": order.items.all()})
+    return render(
+        request,
+        "orders/packing_slip.html",
+        {"shop": shop, "order": order, "items": order.items.all(), "shop_note": selectors.shop_thank_you_note(order)},
+    )
 
 
 @login_required
@@ -472,11 +493,7 @@ def shop_terms(request, slug: str):
         else:
             messages.success(request, "Your order terms have been saved.")
             return redirect("orders:shop_terms", slug=shop.slug)
-    return render(
-        request,
-        "orders/shop_terms.html",
-        {"shop": shop, "form": form, "terms": terms, "commission_rate": selectors.commission_rate_for(shop=shop)},
-    )
+    return _shop_terms_page(request, shop, terms=terms, form=form)
 
 
 @login_required
@@ -552,3 +569,519 @@ def payment_webhook(request, provider: str):
     if found is None or found.webhook is None:
         raise Http404("No such payment provider.")
     return found.webhook(request)
+
+
+# --- Order terms: offers ------------------------------------------------------------------------
+
+
+def _shop_terms_page(request, shop, *, terms, form=None, offers_form=None, status: int = 200):
+    """The order terms page, with the return window's form and the offers' form."""
+    form = form or ShopTermsForm(initial={"return_window_days": terms.return_window_days})
+    offers_form = offers_form or OfferTermsForm(
+        initial={"accepts_offers": terms.accepts_offers, "offer_response_days": terms.offer_response_days}
+    )
+    return render(
+        request,
+        "orders/shop_terms.html",
+        {
+            "shop": shop,
+            "form": form,
+            "offers_form": offers_form,
+            "terms": terms,
+            "commission_rate": selectors.commission_rate_for(shop=shop),
+            "reservation_hours": int(settings.ORDERS_OFFER_RESERVATION_PERIOD.total_seconds() // 3600),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def shop_offer_terms(request, slug: str):
+    shop = access_shop_for_edit(user=request.user, slug=slug)
+    offers_form = OfferTermsForm(request.POST)
+    if offers_form.is_valid():
+        try:
+            services.shop_offer_terms_update(shop=shop, actor=request.user, **offers_form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(offers_form, error)
+        else:
+            messages.success(request, "Your terms for offers have been saved.")
+            return redirect("orders:shop_terms", slug=shop.slug)
+    return _shop_terms_page(request, shop, terms=selectors.shop_terms(shop=shop), offers_form=offers_form, status=400)
+
+
+def _take_step(step, form) -> tuple[object, list[str]]:
+    """Run `step(data)` with the cleaned data of `form` (None: a step without a form): (what it
+    returned, []) when it was done. A refusal lands on the form's fields, or comes back as the
+    page's errors."""
+    if form is not None and not form.is_valid():
+        return None, []
+    try:
+        return step(form.cleaned_data if form is not None else {}), []
+    except ValidationError as error:
+        if form is None:
+            return None, _errors(error)
+        add_service_errors(form, error)
+    except PermissionDenied as refused:
+        return None, [str(refused)]
+    return None, []
+
+
+def _step_done(form, page_errors: list[str]) -> bool:
+    return not page_errors and (form is None or (form.is_bound and not form.errors))
+
+
+# --- Offers: making them ------------------------------------------------------------------------
+
+
+def _private_offer_form(data=None) -> PrivateOfferForm:
+    return PrivateOfferForm(data, max_days=settings.ORDERS_PRIVATE_OFFER_MAX_DAYS, prefix="private")
+
+
+@login_required
+def private_offer_make(request, slug: str, pk: int):
+    shop, listing = access_listing_for_edit(user=request.user, slug=slug, listing_id=pk)
+    form = _private_offer_form(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            offer = services.private_offer_make(
+                listing=listing,
+                actor=request.user,
+                buyer_username=data["buyer"],
+                price=data["price"],
+                shipping_charge=data["shipping_charge"],
+                ship_to=data["ship_to"],
+                valid_days=data["valid_days"],
+                message=data["message"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Your private offer is on its way to {offer.buyer.public_name}.")
+            return redirect(offer.get_shop_url())
+    return render(
+        request,
+        "orders/private_offer_form.html",
+        {"shop": shop, "listing": listing, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def offer_make(request, pk: int):
+    listing = access_listing_for_view(user=request.user, pk=pk)
+    form = OfferForm(request.POST if request.method == "POST" else None, prefix="offer")
+    if request.method == "POST" and form.is_valid():
+        try:
+            offer = services.offer_make(
+                listing_id=listing.pk,
+                actor=request.user,
+                price=form.cleaned_data["price"],
+                message=form.cleaned_data["message"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Your offer has been sent to {listing.shop.name}.")
+            return redirect(offer.get_absolute_url())
+    return render(
+        request,
+        "orders/offer_form.html",
+        {
+            "listing": listing,
+            "shop": listing.shop,
+            "form": form,
+            "terms": selectors.listing_offers(listing=listing, user=request.user),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+# --- Offers: the buyer's side -------------------------------------------------------------------
+
+
+@login_required
+def offer_list(request):
+    page = _page(request, selectors.offers_of_buyer(user=request.user))
+    return render(request, "orders/offer_list.html", {"page": page})
+
+
+def _offer_order_form(request, offer, data=None) -> OfferOrderForm:
+    return OfferOrderForm(
+        data,
+        prefix="order",
+        addresses=list(selectors.addresses_of(user=request.user)),
+        payment_options=payments.options_for_shop(offer.shop),
+    )
+
+
+def _offer_context(offer, *, side: str) -> dict:
+    return {
+        "offer": offer,
+        "events": list(offer.events.all()),
+        "deadline": selectors.offer_deadline(offer=offer, side=side),
+        "actions": selectors.offer_actions(offer=offer, side=side),
+        "side": side,
+    }
+
+
+BUYER_OFFER_DONE = {
+    "accept_counter": "You accepted the counter-offer: the copy is reserved for you. Order it below.",
+    "decline": "You declined the offer.",
+    "withdraw": "Your offer is withdrawn.",
+}
+
+
+@login_required
+def offer_detail(request, token: str):
+    offer = selectors.access_offer_for_buyer(user=request.user, token=token)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    order_form = _offer_order_form(request, offer, request.POST if action == "order" else None)
+    decline_form = OfferDeclineForm(request.POST if action == "decline" else None, prefix="decline")
+    page_errors: list[str] = []
+    status = 200
+    if action:
+        steps = {
+            "order": (
+                lambda data: services.offer_order(
+                    offer=offer,
+                    actor=request.user,
+                    address_id=data["address"],
+                    payment_method=data["payment_method"],
+                    note=data["note"],
+                ),
+                order_form,
+            ),
+            "accept_counter": (
+                lambda data: services.offer_accept(offer=offer, actor=request.user, by=Actor.BUYER),
+                None,
+            ),
+            "decline": (
+                lambda data: services.offer_decline(
+                    offer=offer, actor=request.user, by=Actor.BUYER, message=data["message"]
+                ),
+                decline_form,
+            ),
+            "withdraw": (lambda data: services.offer_withdraw(offer=offer, actor=request.user, by=Actor.BUYER), None),
+        }
+        step, form = steps.get(action, (None, None))
+        result, page_errors = _take_step(step, form) if step else (None, ["Choose what to do with the offer."])
+        if _step_done(form, page_errors):
+            if action == "order":
+                order = result
+                messages.success(request, f"Thank you: order {order.reference} is placed with {order.shop_name}.")
+                return redirect(order.get_absolute_url())
+            messages.success(request, BUYER_OFFER_DONE[action])
+            return redirect(offer.get_absolute_url())
+        status = 400
+        offer = selectors.access_offer_for_buyer(user=request.user, token=token)
+    return render(
+        request,
+        "orders/offer_detail.html",
+        {
+            **_offer_context(offer, side=Actor.BUYER),
+            "order_form": order_form,
+            "decline_form": decline_form,
+            "page_errors": page_errors,
+            "has_addresses": bool(order_form.fields["address"].choices),
+            "failed": action if status == 400 else "",
+        },
+        status=status,
+    )
+
+
+# --- Offers: the shop's side --------------------------------------------------------------------
+
+
+@login_required
+def shop_offers(request, slug: str):
+    shop = access_shop_for_edit(user=request.user, slug=slug)
+    state = request.GET.get("state", "to_do")
+    if state not in selectors.OFFER_FILTERS:
+        state = "to_do"
+    page = _page(request, selectors.offers_of_shop(shop=shop, state="" if state == "all" else state))
+    return render(
+        request,
+        "orders/shop_offers.html",
+        {"shop": shop, "page": page, "state": state, "filters": list(selectors.OFFER_FILTERS.items())},
+    )
+
+
+SHOP_OFFER_DONE = {
+    "accept": "You accepted the offer: the copy is reserved for the buyer.",
+    "counter": "Your counter-offer has been sent.",
+    "decline": "You declined the offer.",
+    "withdraw": "The offer is withdrawn.",
+}
+
+
+@login_required
+def shop_offer(request, slug: str, pk: int):
+    shop, offer = selectors.access_offer_for_shop(user=request.user, slug=slug, offer_id=pk)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    counter_form = CounterOfferForm(request.POST if action == "counter" else None, prefix="counter")
+    decline_form = OfferDeclineForm(request.POST if action == "decline" else None, prefix="decline")
+    page_errors: list[str] = []
+    status = 200
+    if action:
+        user = request.user
+        steps = {
+            "accept": (lambda data: services.offer_accept(offer=offer, actor=user, by=Actor.SHOP), None),
+            "counter": (
+                lambda data: services.offer_counter(
+                    offer=offer, actor=user, price=data["price"], message=data["message"]
+                ),
+                counter_form,
+            ),
+            "decline": (
+                lambda data: services.offer_decline(offer=offer, actor=user, by=Actor.SHOP, message=data["message"]),
+                decline_form,
+            ),
+            "withdraw": (lambda data: services.offer_withdraw(offer=offer, actor=user, by=Actor.SHOP), None),
+        }
+        step, form = steps.get(action, (None, None))
+        _, page_errors = _take_step(step, form) if step else (None, ["Choose what to do with the offer."])
+        if _step_done(form, page_errors):
+            messages.success(request, SHOP_OFFER_DONE[action])
+            return redirect(offer.get_shop_url())
+        status = 400
+        shop, offer = selectors.access_offer_for_shop(user=request.user, slug=slug, offer_id=pk)
+    return render(
+        request,
+        "orders/shop_offer.html",
+        {
+            **_offer_context(offer, side=Actor.SHOP),
+            "shop": shop,
+            "counter_form": counter_form,
+            "decline_form": decline_form,
+            "page_errors": page_errors,
+            "failed": action if status == 400 else "",
+        },
+        status=status,
+    )
+
+
+# --- Thank-you notes ----------------------------------------------------------------------------
+
+
+def _aftercare_context(order, *, side: str) -> dict:
+    """What the order pages show of thank-you notes and problem cases, with the note form of
+    the page's side filled with the note already written."""
+    aftercare = selectors.order_aftercare(order=order, side=side)
+    context = {"aftercare": aftercare}
+    if side == Actor.BUYER:
+        note = aftercare.buyer_note
+        context["buyer_note_form"] = BuyerNoteForm(
+            initial={"text": note.text, "show_on_storefront": note.show_on_storefront} if note else None,
+            prefix="note",
+        )
+    else:
+        note = aftercare.shop_note
+        context["shop_note_form"] = ShopNoteForm(initial={"text": note.text} if note else None, prefix="note")
+    return context
+
+
+@login_required
+@require_POST
+def buyer_note(request, pk: int):
+    order = selectors.access_order_for_buyer(user=request.user, order_id=pk)
+    if request.POST.get("action") == "consent":
+        show = request.POST.get("show_on_storefront") == "on"
+        try:
+            services.thank_you_note_set_consent(order=order, actor=request.user, show_on_storefront=show)
+        except ValidationError as error:
+            messages.error(request, " ".join(_errors(error)))
+        else:
+            messages.success(
+                request,
+                f"{order.shop_name} may show your note on its storefront."
+                if show
+                else "Your note is no longer shown on the storefront.",
+            )
+        return redirect(order.get_absolute_url())
+    form = BuyerNoteForm(request.POST, prefix="note")
+    if form.is_valid():
+        try:
+            services.thank_you_note_write(
+                order=order,
+                actor=request.user,
+                by=Actor.BUYER,
+                text=form.cleaned_data["text"],
+                show_on_storefront=form.cleaned_data["show_on_storefront"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Your thank-you note has been sent to {order.shop_name}.")
+            return redirect(order.get_absolute_url())
+    context = _order_context(order, side=Actor.BUYER)
+    context["buyer_note_form"] = form
+    return render(request, "orders/order_detail.html", {**context, **_buyer_forms(), "side": "buyer"}, status=400)
+
+
+@login_required
+@require_POST
+def shop_note(request, slug: str, pk: int):
+    shop, order = selectors.access_order_for_shop(user=request.user, slug=slug, order_id=pk)
+    form = ShopNoteForm(request.POST, prefix="note")
+    if form.is_valid():
+        try:
+            services.thank_you_note_write(
+                order=order, actor=request.user, by=Actor.SHOP, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Your thank-you note is on the order, and on its packing slip.")
+            return redirect(order.get_shop_url())
+    context = _order_context(order, side=Actor.SHOP)
+    context["shop_note_form"] = form
+    return render(
+        request,
+        "orders/shop_order.html",
+        {**context, **_shop_forms(), "shop": shop, "page_errors": [], "side": "shop"},
+        status=400,
+    )
+
+
+# --- Problem cases ------------------------------------------------------------------------------
+
+
+@login_required
+def case_open(request, pk: int):
+    order = selectors.access_order_for_buyer(user=request.user, order_id=pk)
+    aftercare = selectors.order_aftercare(order=order, side=Actor.BUYER)
+    if aftercare.open_case is not None:
+        return redirect(aftercare.open_case.get_absolute_url())
+    form = CaseOpenForm(request.POST if request.method == "POST" else None, prefix="case")
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_open(
+                order=order,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                details=form.cleaned_data["details"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Your problem report has been sent to {order.shop_name}.")
+            return redirect(case.get_absolute_url())
+    return render(
+        request,
+        "orders/case_open.html",
+        {
+            "order": order,
+            "items": list(order.items.all()),
+            "aftercare": aftercare,
+            "form": form,
+            "answer_days": settings.ORDERS_CASE_ANSWER_PERIOD.days,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+CASE_FORMS = {
+    "message": ("message_form", CaseMessageForm),
+    "propose": ("proposal_form", ProposalForm),
+    "decline_proposal": ("decline_form", ProposalDeclineForm),
+    "escalate": ("escalate_form", EscalateForm),
+    "decide": ("decision_form", DecisionForm),
+    "appeal": ("appeal_form", AppealForm),
+    "decide_appeal": ("appeal_decision_form", DecisionForm),
+}
+CASE_DONE = {
+    "message": "Your message is on the case.",
+    "propose": "Your proposal has been sent to the buyer.",
+    "accept_proposal": "Thank you: the problem is settled.",
+    "decline_proposal": "You turned the proposal down: the shop has been told.",
+    "escalate": "Plural's moderators have been asked to decide.",
+    "decide": "Your decision has been sent to both sides.",
+    "appeal": "Your appeal has been sent: a different moderator decides it.",
+    "decide_appeal": "The appeal is decided.",
+}
+
+
+def _case_forms(data=None, action: str = "") -> dict:
+    return {
+        name: form_class(data if action == key else None, prefix=key) for key, (name, form_class) in CASE_FORMS.items()
+    }
+
+
+def _case_steps(request, case, side: str) -> dict:
+    """Each step of a case, as a function of its form's cleaned data, through its service."""
+    user = request.user
+    return {
+        "message": lambda data: services.case_message(case=case, actor=user, by=side, text=data["text"]),
+        "propose": lambda data: services.case_propose(
+            case=case, actor=user, remedy=data["remedy"], amount=data["amount"] or None, message=data["message"]
+        ),
+        "accept_proposal": lambda data: services.case_accept_proposal(case=case, actor=user),
+        "decline_proposal": lambda data: services.case_decline_proposal(case=case, actor=user, message=data["message"]),
+        "escalate": lambda data: services.case_escalate(case=case, actor=user, by=side, reason=data["reason"]),
+        "decide": lambda data: services.case_decide(
+            case=case, moderator=user, remedy=data["remedy"], amount=data["amount"] or None, reasons=data["reasons"]
+        ),
+        "appeal": lambda data: services.case_appeal(case=case, actor=user, by=side, reasons=data["reasons"]),
+        "decide_appeal": lambda data: services.case_decide_appeal(
+            case=case, moderator=user, remedy=data["remedy"], amount=data["amount"] or None, reasons=data["reasons"]
+        ),
+    }
+
+
+@login_required
+def case_detail(request, pk: int):
+    access = selectors.access_case(user=request.user, case_id=pk)
+    case, side = access.case, access.side
+    logged = None
+    if side == Actor.MODERATOR:
+        logged = services.case_access_record(case=case, moderator=request.user, via="page")
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    forms = _case_forms(request.POST if action else None, action)
+    page_errors: list[str] = []
+    status = 200
+    if action:
+        step = _case_steps(request, case, side).get(action)
+        form = forms[CASE_FORMS[action][0]] if action in CASE_FORMS else None
+        _, page_errors = _take_step(step, form) if step else (None, ["Choose what to do in the case."])
+        if _step_done(form, page_errors):
+            messages.success(request, CASE_DONE[action])
+            return redirect(case.get_absolute_url())
+        status = 400
+        case = selectors.access_case(user=request.user, case_id=pk).case
+    order = case.order
+    access_log = list(case.access_log.all())
+    if logged is not None and logged.pk not in {entry.pk for entry in access_log}:
+        access_log.append(logged)
+    return render(
+        request,
+        "orders/case_detail.html",
+        {
+            **forms,
+            "case": case,
+            "order": order,
+            "side": side,
+            "items": list(order.items.all()),
+            "events": list(order.events.all()),
+            "deadlines": selectors.open_deadlines(order=order, side=side) if side != Actor.MODERATOR else [],
+            "proposals": list(case.proposals.all()),
+            "pending_proposal": selectors.pending_proposal(case),
+            "access_log": access_log,
+            "actions": selectors.case_actions(case=case, side=side, user=request.user),
+            "page_errors": page_errors,
+            # A refused step's form stays on the page with what was typed, even if the step is
+            # no longer on offer.
+            "failed": action if status == 400 else "",
+        },
+        status=status,
+    )
+
+
+@login_required
+def moderation_cases(request):
+    if not selectors.is_moderator(request.user):
+        raise Http404("No such page.")
+    page = _page(request, selectors.cases_for_moderation())
+    return render(request, "orders/moderation_cases.html", {"page": page})

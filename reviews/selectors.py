@@ -235,7 +235,7 @@ def shop_ratings(*, shop: Shop) -> QuerySet[SellerRating]:
     )
 
 
-def kind_words(*, shop: Shop, limit: int = 3) -> list[SellerRating]:
+def praise(*, shop: Shop, limit: int = 3) -> list[SellerRating]:
     """The latest public ratings of four stars or more that say something."""
     return list(shop_ratings(shop=shop).filter(overall__gte=4).exclude(comment="")[:limit])
 

@@ -56,7 +56,7 @@ def storefront_reviews(shop):
     """The storefront's most helpful reviews and its latest kind words (two queries)."""
     return {
         "reviews": list(selectors.shop_reviews(shop=shop, sort="helpful")[:STOREFRONT_REVIEWS]),
-        "kind_words": selectors.kind_words(shop=shop),
+        "praise": selectors.praise(shop=shop),
     }
 
 

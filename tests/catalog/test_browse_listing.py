@@ -220,9 +220,10 @@ def test_listing_page_queries_do_not_grow_with_images_tags_people_or_copies(
         ListingFactory(shop=other_shop, work=work)
     client = Client()
 
-    # then the page costs: listing, images, people, category tree, other copies and tags, and the
-    # reviews' four: the shop's rating summary row, its completion rate, the review tally, the reviews
-    with django_assert_num_queries(10):
+    # then the page costs: listing, images, people, category tree, other copies and tags, the
+    # reviews' four: the shop's rating summary row, its completion rate, the review tally, the reviews,
+    # and whether its shop takes offers (the shop's order terms: one query)
+    with django_assert_num_queries(11):
         response = client.get(f"/listings/{listing.pk}/")
     assert response.status_code == 200
     assert response.content.decode().count('rel="tag"') == size

@@ -153,3 +153,64 @@ def api(db, people):
         return client
 
     return make
+
+
+# --- Deals: offers, notes and cases -----------------------------------------------------------
+
+
+def ship(order, person):
+    """Take a new order through acceptance, payment and shipping, as its shop's `person`."""
+    order = services.order_accept(order=order, actor=person)
+    order = services.order_mark_paid(order=order, actor=person)
+    return services.order_ship(order=order, actor=person, carrier="Royal Mail", tracking_number="RM123GB")
+
+
+@pytest.fixture
+def delivered_order(order, shop_owner, buyer):
+    """The atlas order, shipped and marked delivered by the buyer (23.00 GBP in all)."""
+    from orders.lifecycle import Actor
+
+    shipped = ship(order, shop_owner)
+    return services.order_mark_delivered(order=shipped, actor=buyer, by=Actor.BUYER)
+
+
+@pytest.fixture
+def takes_offers(shop, shop_owner):
+    """Olive's Books takes offers and answers within 3 days."""
+    return services.shop_offer_terms_update(shop=shop, actor=shop_owner, accepts_offers=True, offer_response_days=3)
+
+
+@pytest.fixture
+def second_moderator(db):
+    return UserFactory(username="milo", display_name="Milo Moderator", is_staff=True)
+
+
+@pytest.fixture
+def japan_address(buyer):
+    return services.address_create(
+        user=buyer, full_name="Bea Buyer", line1="1-2-3 Shibuya", city="Tokyo", postal_code="150-0002", country="JP"
+    )
+
+
+def offer_snapshot(offer):
+    """Everything about an offer and its listing's stock, to show a refused step changed nothing."""
+    from catalog.models import Listing
+    from orders.models import Offer, OfferEvent
+
+    return (
+        list(Offer.objects.filter(pk=offer.pk).values()),
+        list(OfferEvent.objects.filter(offer=offer).values()),
+        list(Listing.objects.filter(pk=offer.listing_id).values("quantity", "status")),
+    )
+
+
+def case_snapshot(case):
+    """Everything about a case and its order, to show a refused step changed nothing."""
+    from orders.models import Case, CaseAccessLog, CaseProposal
+
+    return (
+        list(Case.objects.filter(pk=case.pk).values()),
+        list(CaseProposal.objects.filter(case=case).values()),
+        list(CaseAccessLog.objects.filter(case=case).values()),
+        snapshot(case.order),
+    )

@@ -1,7 +1,9 @@
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 
-from orders.models import Order
+from orders.models import Case, Offer, Order, ThankYouNote
 
 pytestmark = pytest.mark.django_db
 
@@ -25,5 +27,29 @@ def test_seed_demo_places_orders_in_every_state_once():
         "completed",
         "cancelled",
         "return_requested",
+        "problem",
     ]
     assert {shop for _, shop, _, _ in first} <= {"harbour-books", "groove-crates", "paper-heron"}
+
+
+def _deals():
+    return (
+        list(Offer.objects.order_by("pk").values_list("kind", "shop__slug", "state", "price", "counter_price")),
+        list(ThankYouNote.objects.order_by("pk").values_list("direction", "show_on_storefront")),
+        list(Case.objects.order_by("pk").values_list("reason", "state", "proposals__remedy", "proposals__amount")),
+    )
+
+
+def test_seed_demo_makes_a_few_deals_once():
+    call_command("seed_demo", seed=7)
+    first = _deals()
+    call_command("seed_demo", seed=7)
+
+    assert _deals() == first
+    offers, notes, cases = first
+    assert offers == [
+        ("private", "paper-heron", "open", Decimal("32.00"), None),
+        ("buyer", "harbour-books", "countered", Decimal("10.00"), Decimal("11.50")),
+    ]
+    assert notes == [("from_shop", False), ("from_buyer", True)]
+    assert cases == [("damaged", "proposed", "partial_refund", Decimal("4.00"))]

@@ -184,7 +184,7 @@ def test_the_listing_page_shows_the_shops_stars_beside_its_completion_rate(clien
     assert "5.0 out of 5 from 1 rating</a> · 100% of orders fulfilled" in page
 
 
-def test_the_storefront_shows_the_summary_kind_words_and_reviews(client, review, buyer, order, shop_owner):
+def test_the_storefront_shows_the_summary_praise_and_reviews(client, review, buyer, order, shop_owner):
     services.rating_create(author=buyer, order_id=order.pk, **RATING)
     services.buyer_feedback_create(order=order, actor=shop_owner, value="positive")
     services.reply_create(subject=review, actor=shop_owner, text="Thanks for the kind review!")
@@ -195,7 +195,7 @@ def test_the_storefront_shows_the_summary_kind_words_and_reviews(client, review,
     assert "100%</strong> of its orders in the last six months fulfilled" in page
     assert "The last 12 months" in page and "All time" in page
     assert "<dt>Shipping speed</dt><dd>3.0 of 5</dd>" in page
-    assert "Kind words" in page and "Quick and kind." in page
+    assert "What buyers say" in page and "Quick and kind." in page
     assert "A fine atlas" in page
     assert "Reply from Olive&#x27;s Books</strong>, signed Olive Owner" in page
 
@@ -411,9 +411,10 @@ def test_the_order_page_keeps_its_query_count(as_user, buyer, atlas, shop, count
         services.review_create(author=buyer, order_item_id=line.pk, **REVIEW)
     client = as_user("buyer")
 
-    # session, user, the order, its items, timeline and deadlines, unread notifications, unread
-    # conversations, and the reviews' three: the items' reviews, the rating, the shop's feedback
-    with django_assert_num_queries(11):
+    # session, user, the order, its items, timeline and deadlines, thank-you notes, the case,
+    # unread notifications, unread conversations, and the reviews' three: the items' reviews,
+    # the rating, the shop's feedback
+    with django_assert_num_queries(13):
         response = client.get(f"/orders/{order.pk}/")
 
     assert response.content.decode().count("Edit your review") == count
