@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from catalog.tagging import person_tag_index
+from social import selectors as social_selectors
 
 from .forms import ProfileForm
 from .models import User
@@ -17,8 +18,17 @@ def profile(request, username: str):
         person = person_by_username(username=username)
     except User.DoesNotExist as missing:
         raise Http404("No such person.") from missing
-    # Public for now; the person's privacy settings will decide who sees their tags.
-    context = {"person": person, "person_tags": person_tag_index(person=person)}
+    # Their tags are their tagging activity: shown to the audience they chose for it.
+    shares_tags = social_selectors.shares_with(person=person, viewer=request.user, subject="tagged")
+    context = {
+        "person": person,
+        "person_tags": person_tag_index(person=person) if shares_tags else [],
+        "shares_tags": shares_tags,
+        # What they follow and did, and their lists, as far as they share them with this viewer.
+        "follow_summary": social_selectors.person_follow_summary(person=person, viewer=request.user),
+        "activity": social_selectors.person_activity(person=person, viewer=request.user),
+        "lists": social_selectors.lists_of(owner=person, viewer=request.user),
+    }
     return render(request, "accounts/profile.html", context)
 
 

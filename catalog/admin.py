@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
 from . import services, tagging
-from .models import Category, Condition, Listing, Tag, TagFollow, Work
+from .models import Category, Condition, Listing, Tag, TagFollow, Want, Work
 
 # --- The operator's catalog: categories, conditions, works ----------------------------------------
 
@@ -237,3 +237,14 @@ class TagFollowAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- Want lists ---------------------------------------------------------------------------------------
+
+
+@admin.register(Want)
+class WantAdmin(admin.ModelAdmin):
+    list_display = ["user", "text", "work", "max_price", "currency", "visibility", "is_active", "created_at"]
+    list_filter = ["visibility", "is_active"]
+    search_fields = ["user__username", "text"]
+    raw_id_fields = ["user", "work"]

@@ -318,3 +318,99 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+class Want(models.Model):
+    """A want list entry (intent casting): what a person is looking for, matched against new
+    listings and price drops by catalog.wantlists. At least one of words, tags or a work says
+    what; the rest narrows it. Shops see wants only as anonymous counts (the demand view)."""
+
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", "Private: only me"
+        PUBLIC = "public", "Public: on my profile"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wants")
+    text = models.CharField("words", max_length=200, blank=True)
+    # PROTECT: a want that named a work would otherwise be left matching far more than asked.
+    work = models.ForeignKey(Work, null=True, blank=True, on_delete=models.PROTECT, related_name="wants")
+    max_price = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, blank=True)
+    min_condition = models.ForeignKey(
+        Condition, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="At least this good."
+    )
+    ships_to_me = models.BooleanField(default=False, help_text="Only from shops that ship to my country.")
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_price__isnull=True) | (Q(max_price__gte=0) & Q(max_price__lte=MAX_PRICE)),
+                name="catalog_want_max_price_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_price__isnull=True) | ~Q(currency=""), name="catalog_want_price_has_currency"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["work"], condition=Q(is_active=True), name="catalog_want_active_by_work"),
+            models.Index(fields=["user", "-created_at"], name="catalog_want_by_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"want {self.pk} of {self.user_id}"
+
+
+class WantTag(models.Model):
+    """A tag a want asks for, by name (as tags are stored): a want may name a tag nobody has
+    used yet."""
+
+    want = models.ForeignKey(Want, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["want", "name"], name="catalog_want_tag_once")]
+        indexes = [models.Index(fields=["name"], name="catalog_want_tag_by_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WantWord(models.Model):
+    """The start of each word of a want (catalog.wantlists.word_keys): how the wants a new
+    listing might match are found before search decides which of them it does match."""
+
+    want = models.ForeignKey(Want, on_delete=models.CASCADE, related_name="word_keys")
+    key = models.CharField(max_length=10)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["want", "key"], name="catalog_want_word_once")]
+        indexes = [models.Index(fields=["key"], name="catalog_want_word_by_key")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class WantMatch(models.Model):
+    """That a want was matched by a listing, and its owner told: once per want and listing."""
+
+    class Reason(models.TextChoices):
+        ON_SALE = "on_sale", "Came on sale"
+        PRICE_DROPPED = "price_dropped", "Price dropped"
+
+    want = models.ForeignKey(Want, on_delete=models.CASCADE, related_name="matches")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="want_matches")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    matched_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-matched_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["want", "listing"], name="catalog_want_matched_once")]
+
+    def __str__(self) -> str:
+        return f"want {self.want_id} matched by {self.listing_id}"

@@ -22,6 +22,7 @@ from marketplace.markdown import render_markdown
 from marketplace.money import CURRENCY_CODES, MAX_PRICE, MIN_PRICE
 from sellers.models import Shop
 from sellers.selectors import is_shop_member
+from social import services as social_services
 
 from . import search, tagging
 from .identifiers import normalise_identifier
@@ -284,6 +285,9 @@ def listing_create(
         _settle_status(listing, previous_status=None)
         _save_guarding_sku(listing)
         search.reindex_listings_on_commit(listing_ids=[listing.pk])
+        if listing.status == Listing.Status.ACTIVE:
+            # After the reindex is queued: want lists are matched by search once both commit.
+            social_services.listing_on_sale(listing=listing, actor=actor, is_new=True)
     return listing
 
 
@@ -301,7 +305,8 @@ def listing_update(*, listing: Listing, actor, **fields) -> Listing:
         cleaned, errors = _clean_listing_fields(shop=current.shop, fields=fields, listing=current)
         if errors:
             raise ValidationError(errors)
-        previous_status = current.status
+        previous_status, previous_price = current.status, current.price
+        was_published = current.published_at is not None
         _apply(current, cleaned)
         _settle_status(current, previous_status=previous_status)
         _save_guarding_sku(current)
@@ -309,6 +314,9 @@ def listing_update(*, listing: Listing, actor, **fields) -> Listing:
         if current.status == Listing.Status.ACTIVE and previous_status != Listing.Status.ACTIVE:
             # Tagged while a draft or paused: the tags' followers hear of it now it is for sale.
             tagging.tag_followers_notify(listing=current, actor=actor)
+            social_services.listing_on_sale(listing=current, actor=actor, is_new=not was_published)
+        elif current.price < previous_price:
+            social_services.listing_prices_dropped(drops=[(current, previous_price)], actor=actor)
     listing.refresh_from_db()
     return current
 
@@ -440,6 +448,7 @@ def listings_bulk_change_price(*, shop: Shop, actor, listing_ids, percent) -> in
     factor = (Decimal(100) + percent) / Decimal(100)
     with transaction.atomic():
         listings = _shop_listings_for_bulk(shop=shop, listing_ids=listing_ids)
+        previous_prices = {listing.pk: listing.price for listing in listings}
         refused = []
         for listing in listings:
             listing.price = (listing.price * factor).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -460,6 +469,9 @@ def listings_bulk_change_price(*, shop: Shop, actor, listing_ids, percent) -> in
             listing.updated_at = now
         # No reindex: prices are not in the search documents, searches read them from the listings.
         Listing.objects.bulk_update(listings, ["price", "updated_at"])
+        social_services.listing_prices_dropped(
+            drops=[(listing, previous_prices[listing.pk]) for listing in listings], actor=actor
+        )
     return len(listings)
 
 

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.selectors import person_by_username
+from social import selectors as social_selectors
 
 from . import selectors, tagging
 from .api import CatalogListingSerializer
@@ -138,10 +139,18 @@ def _tagged_by(request):
     username = request.query_params.get("by")
     if not username:
         return None
+    return _person_sharing_tags(request, username)
+
+
+def _person_sharing_tags(request, username: str):
+    """The person, if their choice for their tagging lets the caller see what they tagged."""
     try:
-        return person_by_username(username=username[:150])
+        person = person_by_username(username=username[:150])
     except User.DoesNotExist as missing:
         raise Http404("No such person.") from missing
+    if not social_selectors.shares_with(person=person, viewer=request.user, subject="tagged"):
+        raise Http404("No such person.")
+    return person
 
 
 def _paginated_listings(view, queryset, serializer_class):
@@ -315,14 +324,11 @@ class PersonTagsAPIView(APIView):
         tags=["tags"],
         summary="A person's own tags",
         description="The tags a person put on listings for sale, alphabetically, each with its latest listings: "
-        "their personal index.",
+        "their personal index. 404 unless their choice for their tagging includes the caller.",
         responses={200: PersonTagSerializer(many=True)},
     )
     def get(self, request, username: str):
-        try:
-            person = person_by_username(username=username)
-        except User.DoesNotExist as missing:
-            raise Http404("No such person.") from missing
+        person = _person_sharing_tags(request, username)
         return Response(PersonTagSerializer(tagging.person_tag_index(person=person), many=True).data)
 
 

@@ -12,12 +12,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.selectors import person_by_username
+from social import selectors as social_selectors
 
 from . import selectors, tagging
 from .tag_forms import TagApplyForm, TagHideForm, TagMergeForm, TagUnhideForm, add_service_errors
 from .views import render_listing_page
 
 TAG_PAGE_SIZE = 24
+PEOPLE_TAGGED_COUNT = 12
 
 
 def _back(request, fallback: str):
@@ -54,6 +56,9 @@ def tag_detail(request, slug: str):
             tagged_by = person_by_username(username=request.GET["by"][:150])
         except User.DoesNotExist as missing:
             raise Http404("No such person.") from missing
+        # What one person tagged is their tagging activity: for the audience they chose only.
+        if not social_selectors.shares_with(person=tagged_by, viewer=request.user, subject="tagged"):
+            raise Http404("No such person.")
     page = tagging.tag_page(tag=tag, viewer=request.user, tagged_by=tagged_by)
     listing_page = _listing_page(request, request.GET.get("page"), tagging.tag_listings(tag=tag, tagged_by=tagged_by))
     context = {"page": page, "tag": tag, "listing_page": listing_page, "by": tagged_by.username if tagged_by else ""}
@@ -68,7 +73,14 @@ def tag_detail(request, slug: str):
 @login_required
 def following(request):
     listing_page = _listing_page(request, request.GET.get("page"), tagging.followed_tag_listings(user=request.user))
-    context = {"followed": tagging.followed_tags(user=request.user), "listing_page": listing_page}
+    context = {
+        "followed": tagging.followed_tags(user=request.user),
+        "listing_page": listing_page,
+        # What the people one follows tagged, as far as each shares their tagging.
+        "people_tagged": social_selectors.following_feed(
+            viewer=request.user, kinds=["tagged"], size=PEOPLE_TAGGED_COUNT
+        ),
+    }
     return render(request, "catalog/tags/following.html", context)
 
 

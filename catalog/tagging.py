@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from notifications.services import notify
 from sellers.selectors import is_shop_member
+from social import services as social_services
 
 from . import search, selectors
 from .models import Listing, Tag, TagFollow, TagFollowNotice, TaggedListing
@@ -160,6 +161,7 @@ def tag_apply(*, listing: Listing, user, name: str) -> TaggedListing:
             tag.refresh_from_db(fields=["use_count"])
             if listing.status == Listing.Status.ACTIVE:
                 _tell_followers(listing=listing, tags=[tag], actor=user)
+            social_services.listing_tagged(application=application)
     return application
 
 

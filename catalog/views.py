@@ -3,6 +3,9 @@
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
+from social import recommendations
+from social.views import listing_social_context, work_social_context
+
 from . import selectors
 
 CATEGORY_PAGE_SIZE = 24
@@ -18,14 +21,18 @@ def _country_context(request, country: str | None) -> dict:
 
 def listing_detail(request, pk: int):
     listing = selectors.access_listing_for_view(user=request.user, pk=pk)
-    return render_listing_page(request, listing)
+    return render_listing_page(request, listing, is_visit=True)
 
 
-def render_listing_page(request, listing, *, tag_form=None, status: int = 200):
-    """The listing page; `tag_form` is a refused add-tag form to show again with what was typed."""
+def render_listing_page(request, listing, *, tag_form=None, status: int = 200, is_visit: bool = False):
+    """The listing page; `tag_form` is a refused add-tag form to show again with what was typed.
+    A visit (not a form shown again) of a shopper counts as looking at it, for recommendations."""
     country = selectors.viewer_country(user=request.user, requested=request.GET.get("country"))
     page = selectors.listing_page(listing=listing, user=request.user, country=country)
+    if is_visit and page.is_public and not page.viewer_is_shop_person:
+        recommendations.view_record(user=request.user, listing=listing)
     context = {"page": page, "listing": listing, "shop": listing.shop, **_country_context(request, country)}
+    context |= listing_social_context(request, listing=listing)
     if tag_form is not None:
         context["tag_form"] = tag_form
     return render(request, "catalog/listing_detail.html", context, status=status)
@@ -37,7 +44,9 @@ def work_detail(request, pk: int):
         return redirect(work.merged_into, permanent=True)
     country = selectors.viewer_country(user=request.user, requested=request.GET.get("country"))
     comparison = selectors.work_comparison(work=work, country=country, currency=request.GET.get("currency"))
+    recommendations.view_record(user=request.user, work=work)
     context = {"work": work, "comparison": comparison, **_country_context(request, country)}
+    context |= work_social_context(request, work=work)
     return render(request, "catalog/work_detail.html", context)
 
 

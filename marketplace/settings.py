@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "orders",
     "messaging",
     "reviews",
+    "social",
 ]
 TAGGIT_CASE_INSENSITIVE = True
 
@@ -205,6 +206,9 @@ CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "notifications", "impo
 CELERY_QUEUE_NAMES = [queue.name for queue in CELERY_TASK_QUEUES]
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    # Telling a shop's followers of a new listing is not recommendations work (social.tasks).
+    "social.tasks.fanout_listing_event": {"queue": "default"},
+    "social.tasks.sweep_listing_events": {"queue": "default"},
     "notifications.tasks.*": {"queue": "notifications"},
     "*.tasks.import_*": {"queue": "imports"},
     "social.tasks.*": {"queue": "recommendations"},
@@ -223,7 +227,20 @@ CELERY_BEAT_SCHEDULE = {
     "orders-run-timers": {"task": "orders.tasks.run_order_timers", "schedule": timedelta(minutes=5)},
     "reviews-reveal-feedback": {"task": "reviews.tasks.reveal_due_feedback", "schedule": timedelta(minutes=15)},
     "orders-run-deal-timers": {"task": "orders.tasks.run_deal_timers", "schedule": timedelta(minutes=5)},
+    "social-refresh-recommendations": {
+        "task": "social.tasks.refresh_recommendations",
+        "schedule": timedelta(minutes=1),
+    },
+    "social-refresh-trending": {"task": "social.tasks.refresh_trending", "schedule": timedelta(minutes=15)},
+    "social-sweep-listing-events": {"task": "social.tasks.sweep_listing_events", "schedule": timedelta(minutes=1)},
 }
+
+# --- Social -----------------------------------------------------------------
+# No recommendation figure is shown before this many people are behind it, so none ever
+# rests on one person's views or purchases (at least 2).
+SOCIAL_RECOMMENDATIONS_MIN_SUPPORT = env.int("PLURAL_RECOMMENDATIONS_MIN_SUPPORT", default=3)
+if SOCIAL_RECOMMENDATIONS_MIN_SUPPORT < 2:
+    raise ImproperlyConfigured("PLURAL_RECOMMENDATIONS_MIN_SUPPORT must be at least 2.")
 
 # --- Orders ---------------------------------------------------------------
 # The operator's commission on each order's total (items and shipping), unless a shop has a
@@ -442,6 +459,10 @@ SPECTACULAR_SETTINGS = {
         "ReviewStatusEnum": "reviews.models.Status",
         "ModerationOutcomeEnum": "reviews.models.Outcome",
         "FlagReasonEnum": "reviews.models.FlagReason",
+        "AudienceEnum": "social.models.Audience",
+        "ActivityKindEnum": "social.models.ActivityKind",
+        "ListVisibilityEnum": "social.models.ListVisibility",
+        "WantVisibilityEnum": "catalog.models.Want.Visibility",
     },
 }
 

@@ -17,6 +17,8 @@ api_urlpatterns = [
     path("", include("orders.api_urls")),
     path("", include("messaging.api_urls")),
     path("", include("reviews.api_urls")),
+    path("", include("social.api_urls")),
+    path("", include("catalog.want_api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -35,6 +37,8 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("messaging.urls")),
     path("", include("reviews.urls")),
+    path("", include("social.urls")),
+    path("", include("catalog.want_urls")),
     path("api/", include(api_urlpatterns)),
     path("admin/", admin.site.urls),
 ]

@@ -27,6 +27,7 @@ from marketplace.money import MAX_PRICE
 from notifications.services import notify
 from sellers.models import Shop
 from sellers.selectors import is_shop_member
+from social import services as social_services
 
 from . import payments
 from .lifecycle import (
@@ -493,6 +494,7 @@ def checkout_place(
                     now=now,
                 )
             CartItem.objects.filter(pk__in=[line.item.pk for group in view.groups for line in group.lines]).delete()
+            social_services.checkout_placed(checkout=checkout)
     except IntegrityError:
         existing = Checkout.objects.filter(buyer_id=buyer.pk, idempotency_key=key).first()
         if existing is not None:

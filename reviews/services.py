@@ -29,6 +29,8 @@ from notifications.services import notify
 from orders.models import Order, OrderItem
 from orders.selectors import people_of_shop
 from sellers.selectors import is_shop_member
+from social.models import ActivityKind
+from social.services import activities_remove_for, activity_record
 
 from .models import (
     MAX_COMMENT_LENGTH,
@@ -272,6 +274,19 @@ def _change(subject, *, fields: dict, previous_status: str | None = "") -> None:
     subject.is_counted = wanted
     _transparency(subject.shop_id, before, subject.status)
     subject.save(update_fields=[*fields, "is_counted"])
+    if isinstance(subject, Review):
+        _share_as_activity(subject, before=before)
+
+
+def _share_as_activity(review: Review, *, before: str | None) -> None:
+    """A published review is something its author did, shown to the audience they chose for
+    their reviews; held, hidden or removed, it is not."""
+    if review.status == Status.PUBLISHED and before != Status.PUBLISHED:
+        activity_record(
+            actor=review.author, kind=ActivityKind.REVIEWED, target=review, listing=review.listing, shop=review.shop
+        )
+    elif review.status != Status.PUBLISHED and before == Status.PUBLISHED:
+        activities_remove_for(target=review)
 
 
 # --- Defences against gaming ----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from accounts.models import User
 from marketplace.images import ImageSize, process_image_upload
 from marketplace.markdown import render_markdown
 from marketplace.money import CURRENCY_CODES, MAX_PRICE
+from social import services as social_services
 
 from .models import PaymentMethod, Shop, ShopMember
 from .selectors import is_shop_member, is_shop_owner
@@ -219,6 +220,7 @@ def shop_create(*, owner: User, name: str, slug: str, country: str, logo=None, b
                 )
                 shop.save()
             ShopMember.objects.create(shop=shop, user=owner, role=ShopMember.Role.OWNER)
+            social_services.shop_opened(shop=shop, owner=owner)
     except IntegrityError as error:
         # Two people racing for the same address: the database's unique index decides.
         if Shop.objects.filter(slug=slug).exists():

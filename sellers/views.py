@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from catalog import services as listing_services
 from catalog.models import Listing
+from social import selectors as social_selectors
 
 from . import selectors, services
 from .forms import (
@@ -139,6 +140,8 @@ def storefront(request, slug: str):
             "ships_to": ships_to,
             "payment_methods": [label for value, label in PaymentMethod.choices if value in shop.payment_methods],
             "page_query": _query_string(request),
+            "follow_summary": social_selectors.shop_follow_summary(shop=shop, viewer=request.user),
+            "favourite_choices": social_selectors.favourite_choices(viewer=request.user, shop=shop),
         },
     )
 

@@ -113,3 +113,34 @@ def test_seed_demo_listings_grows_to_a_larger_count_keeping_the_first_ones():
 def test_seed_demo_refuses_a_negative_number_of_listings():
     with pytest.raises(CommandError, match="zero or more"):
         call_command("seed_demo", listings=-1)
+
+
+def _social_snapshot():
+    from catalog.models import Want
+    from social.models import Activity, Favourite, Follow, ItemPair, PersonItem, SharingConsent
+
+    return {
+        "follows": sorted(
+            (follower, person or "", shop or "")
+            for follower, person, shop in Follow.objects.values_list(
+                "follower__username", "person__username", "shop__slug"
+            )
+        ),
+        "consents": SharingConsent.objects.count(),
+        "favourites": Favourite.objects.count(),
+        "wants": sorted(Want.objects.values_list("user__username", "text")),
+        "activities": Activity.objects.count(),
+        "counted": PersonItem.objects.count(),
+        "pairs": sorted(ItemPair.objects.values_list("item_id", "other_id", "viewers", "buyers")),
+    }
+
+
+def test_seed_demo_gives_people_follows_choices_lists_wants_and_recommendations_once():
+    call_command("seed_demo", seed=7)
+    first = _social_snapshot()
+    call_command("seed_demo", seed=7)
+
+    assert _social_snapshot() == first
+    assert first["consents"] == 24
+    assert len(first["follows"]) > 24 and first["favourites"] > 0 and len(first["wants"]) == 12
+    assert first["counted"] > 0 and first["pairs"]

@@ -222,8 +222,9 @@ def test_listing_page_queries_do_not_grow_with_images_tags_people_or_copies(
 
     # then the page costs: listing, images, people, category tree, other copies and tags, the
     # reviews' four: the shop's rating summary row, its completion rate, the review tally, the reviews,
-    # and whether its shop takes offers (the shop's order terms: one query)
-    with django_assert_num_queries(11):
+    # whether its shop takes offers (the shop's order terms: one query), and the recommendations
+    # (also looked at, also bought, the item's totals: social.recommendations)
+    with django_assert_num_queries(14):
         response = client.get(f"/listings/{listing.pk}/")
     assert response.status_code == 200
     assert response.content.decode().count('rel="tag"') == size

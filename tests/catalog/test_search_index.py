@@ -140,10 +140,12 @@ def test_a_refused_change_leaves_the_index_as_it_was(shop, shop_owner, django_ca
 
 
 def test_many_changes_in_one_transaction_reindex_once(shop, shop_owner, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+    with django_capture_on_commit_callbacks(execute=False) as captured, transaction.atomic():
         item = _create(shop, shop_owner, "Herbarium of Wales")
         services.listing_update(listing=item, actor=shop_owner, title="Herbarium of Kent")
         services.listing_update(listing=item, actor=shop_owner, creator="Ann Field")
+    # The search index's own callbacks (putting a listing on sale also hands it to social).
+    callbacks = [callback for callback in captured if callback.__name__ == "reindex_pending"]
 
     with CaptureQueriesContext(connection) as first:
         callbacks[0]()

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from catalog import tagging
 from catalog.models import Tag, TagFollow, TaggedListing
 from tests.factories import ListingFactory, ShopFactory, UserFactory
+from tests.sharing import share_tagging
 
 pytestmark = pytest.mark.django_db
 
@@ -146,6 +147,9 @@ def test_a_tags_listings_by_one_person(api, shop, buyer, other_buyer):
     mine, theirs = ListingFactory(shop=shop), ListingFactory(shop=shop)
     tagging.tag_apply(listing=mine, user=buyer, name="maps")
     tagging.tag_apply(listing=theirs, user=other_buyer, name="maps")
+    # Until Bea shares her tagging, what she tagged is hers alone.
+    assert api().get("/api/tags/maps/listings/", {"by": "bea"}).status_code == 404
+    share_tagging(buyer)
 
     response = api().get("/api/tags/maps/listings/", {"by": "bea"})
 
@@ -186,6 +190,8 @@ def test_a_listings_tags(api, shop, shop_owner, buyer):
 def test_a_persons_tags(api, shop, buyer):
     listing = ListingFactory(shop=shop, title="Old Bristol")
     tagging.tag_apply(listing=listing, user=buyer, name="maps")
+    assert api().get("/api/people/bea/tags/").status_code == 404
+    share_tagging(buyer)
 
     assert api().get("/api/people/bea/tags/").json() == [
         {

@@ -142,8 +142,9 @@ def test_the_followed_tags_page_costs_the_same_whatever_it_lists(django_assert_n
     client = _signed_in(buyer)
 
     # session, user, unread notifications and conversations; followed tags; listings counted,
-    # listed, their images, their tags
-    with django_assert_num_queries(9):
+    # listed, their images, their tags; what the people followed tagged (one query: there is none
+    # to load, see test_feed_pages)
+    with django_assert_num_queries(10):
         response = client.get("/tags/following/")
 
     assert response.content.decode().count('class="browse-card"') == size

@@ -8,6 +8,7 @@ from django.test import Client
 from catalog import tagging
 from catalog.models import Tag, TaggedListing
 from tests.factories import ListingFactory, ShopFactory, UserFactory
+from tests.sharing import share_tagging
 
 pytestmark = pytest.mark.django_db
 
@@ -179,6 +180,7 @@ def test_a_persons_own_listings_under_a_tag(shop, buyer, other_buyer):
     tagging.tag_apply(listing=mine, user=buyer, name="maps")
     tagging.tag_apply(listing=theirs, user=other_buyer, name="maps")
 
+    share_tagging(buyer)
     content = Client().get("/tags/maps/?by=bea").content.decode()
 
     assert "What Bea Buyer tagged “maps”" in content
@@ -281,6 +283,7 @@ def test_the_profile_lists_the_persons_tags_with_their_latest_listings(shop, buy
     tagging.tag_apply(listing=listings[1], user=other_buyer, name="atlas")
     draft = ListingFactory(shop=shop, title="Draft map", status="draft")
     TaggedListing.objects.create(tag=Tag.objects.get(name="maps"), content_object=draft, tagged_by=buyer)
+    share_tagging(buyer)
 
     section = _flat(Client().get("/people/bea/").content.decode())
     section = section[section.index('<section class="person-tags"') :]
@@ -314,10 +317,14 @@ def test_the_profiles_tags_cost_two_queries_whatever_their_number(django_assert_
         listing = ListingFactory(shop=shop)
         for tag_number in range(size):
             tagging.tag_apply(listing=listing, user=buyer, name=f"tag {tag_number}")
+    share_tagging(buyer)
 
-    # the person, then their tags counted and their latest listings, and the reviews' two: the
-    # person's latest reviews and the shops' feedback on them
-    with django_assert_num_queries(5):
+    # the person; whether they share their tagging with this visitor, then their tags counted and
+    # their latest listings; the reviews' two: the person's latest reviews and the shops' feedback
+    # on them; what the profile shows of the social layer: follow counts, the activity shared with
+    # this visitor (its ids, then the activities), their lists
+    with django_assert_num_queries(10):
         response = Client().get("/people/bea/")
 
-    assert response.content.decode().count('class="tag-chip"') == size
+    index = response.content.decode().split('<section class="person-tags"')[1]
+    assert index.count('class="tag-chip"') == size

@@ -314,3 +314,22 @@ def test_the_history_shows_reports_without_who_and_decisions(review, other_buyer
     assert [(flag.reason, flag.decision_id) for flag in history.flags] == [("spam", decision.pk)]
     assert history.latest == decision
     assert Flag.objects.count() == 1
+
+
+def test_a_published_review_is_shared_as_activity_until_a_moderator_hides_it(
+    review, other_buyer, moderator, buyer, second_moderator
+):
+    from social.models import Activity
+
+    # the review (published when written) is something its author did
+    assert list(Activity.objects.filter(actor=buyer, kind="reviewed").values_list("kind", "listing_id")) == [
+        ("reviewed", review.listing_id)
+    ]
+
+    decision = _decide(review, moderator, "hide")
+    assert not Activity.objects.filter(actor=buyer, kind="reviewed").exists()
+
+    # restored on appeal, it is shared again
+    appeal = services.appeal_file(decision=decision, appellant=buyer, statement="It names nobody.")
+    services.appeal_decide(appeal=appeal, moderator=second_moderator, outcome="keep", reason="It names nobody.")
+    assert Activity.objects.filter(actor=buyer, kind="reviewed").count() == 1

@@ -166,9 +166,10 @@ def test_storefront_query_count_does_not_grow(client, shop, buyer, count, django
     _fill_storefront(shop, buyer, count)
 
     # shop, people, count, page, tags, images, shop tag cloud, completion rate and return window,
-    # the reviews' four: rating summary row, last 12 months' rows, top reviews, praise, and the
-    # buyers' thank-you notes shown with their consent ("kind words": one query)
-    with django_assert_num_queries(13):
+    # the reviews' four: rating summary row, last 12 months' rows, top reviews, praise, the
+    # buyers' thank-you notes shown with their consent ("kind words": one query), and its
+    # followers counted (social.selectors.shop_follow_summary)
+    with django_assert_num_queries(14):
         response = client.get("/shops/olives-books/")
 
     assert len(response.context["page"].object_list) == count

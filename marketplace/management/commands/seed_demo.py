@@ -9,6 +9,7 @@ from catalog.tag_demo import seed_tags
 from messaging.demo import seed_conversations
 from orders.demo import seed_orders
 from reviews.demo import seed_reviews
+from social.demo import count_recommendations, seed_social
 
 
 class Command(BaseCommand):
@@ -59,6 +60,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo catalog ready: {listings:,} listings ({created:,} new), search index rebuilt.")
         with transaction.atomic():
             seed_tags(people=people, seed=seed)
+        with transaction.atomic():
+            seed_social(people=people, seed=seed)
+        count_recommendations()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(people)} people, {orders} new orders, {len(conversations)} conversations, "

@@ -1,0 +1,54 @@
+"""Celery tasks of the social layer. The recommendation tasks go to the `recommendations`
+queue; telling people of listing events goes to `default` (CELERY_TASK_ROUTES), so neither
+holds up the other. Every task is safe to run twice (see the services they call)."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+from . import recommendations, services
+
+# An event is handed to a worker at commit; the sweeper only steps in after this.
+SWEEP_GRACE = timedelta(minutes=2)
+DATABASE_AWAY = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=DATABASE_AWAY,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def refresh_recommendations() -> int:
+    """Count the views and purchases recorded since the last run (every minute, and after
+    each checkout)."""
+    return recommendations.events_count()
+
+
+@shared_task(ignore_result=True, acks_late=True, autoretry_for=DATABASE_AWAY, retry_backoff=5, max_retries=5)
+def refresh_trending() -> dict[str, int]:
+    """Recompute what the "everyone" view shows as trending."""
+    return recommendations.trending_refresh()
+
+
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=DATABASE_AWAY,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def fanout_listing_event(event_id: int) -> bool:
+    """Tell the people a new listing or a price drop concerns (social.services.listing_event_process)."""
+    return services.listing_event_process(event_id=event_id)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def sweep_listing_events() -> int:
+    """Every minute: re-enqueue the listing events the broker or a dead worker left behind."""
+    return services.listing_events_sweep(older_than=timezone.now() - SWEEP_GRACE)
