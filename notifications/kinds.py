@@ -55,6 +55,7 @@ KINDS: dict[str, Kind] = {
         Kind("shop.listed", "A new listing from a shop I follow", "{actor} listed {subject}", EmailMode.DIGEST),
         Kind("tag.listed", "A new listing carrying a tag I follow", "New under “{tag}”: {subject}", EmailMode.DIGEST),
         Kind("export.ready", "My data export is ready", "Your data export is ready to download"),
+        Kind("privacy.breach", "A security incident that concerns my data", "Security notice: {subject}"),
     ]
 }
 
