@@ -153,7 +153,7 @@ def privacy_overview(*, user) -> list[HeldKind]:
         if model_label is None:
             continue
         model = apps.get_model(model_label)
-        counted[slug] = Coalesce(
+        counted[f"held_{slug}"] = Coalesce(
             Subquery(
                 model._default_manager.filter(**{lookup: OuterRef("pk")})
                 .order_by()
@@ -169,7 +169,7 @@ def privacy_overview(*, user) -> list[HeldKind]:
         HeldKind(
             slug=slug,
             label=label,
-            count=counts.get(slug),
+            count=counts.get(f"held_{slug}"),
             retention=retention.format(**words),
             url=reverse(url_name),
         )
