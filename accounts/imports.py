@@ -150,6 +150,8 @@ def _import_shop(*, user, zipped, sections, shop_row, origin, result: ImportResu
     from sellers import services as seller_services
 
     fields = {name: shop_row[name] for name in seller_services.SHOP_FIELDS if shop_row.get(name) not in (None, "")}
+    if isinstance(fields.get("ships_to"), str):
+        fields["ships_to"] = [code for code in fields["ships_to"].split(",") if code]
     name = fields.pop("name", "") or "My shop"
     country = fields.pop("country", "") or (user.country.code if user.country else "")
     try:
