@@ -491,6 +491,11 @@ def build(user) -> bytes:
             for row in images:
                 with row["_source"].open("rb") as source:
                     archive.writestr(row["file"], source.read())
+            for shop in _m("sellers.Shop").objects.filter(owner=user):
+                for kind, file in (("logo", shop.logo_large), ("banner", shop.banner)):
+                    if file:
+                        with file.open("rb") as source:
+                            archive.writestr(f"files/shop/{kind}-{file.name.rsplit('/', 1)[-1]}", source.read())
         if user.avatar_large:
             with user.avatar_large.open("rb") as source:
                 archive.writestr(f"files/avatar-{user.avatar_large.name.rsplit('/', 1)[-1]}", source.read())

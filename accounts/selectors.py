@@ -332,3 +332,9 @@ def access_export(*, user, export_id) -> DataExport:
     if not export.is_downloadable or not export.file:
         raise DataExport.DoesNotExist
     return export
+
+
+def earned_elsewhere_of(*, shop) -> list:
+    from .models import EarnedElsewhere
+
+    return list(EarnedElsewhere.objects.filter(shop=shop).order_by("-written_at", "-pk"))

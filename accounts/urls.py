@@ -12,4 +12,5 @@ urlpatterns = [
     path("privacy/exports/<int:pk>/download/", views.export_download, name="export_download"),
     path("privacy/import/", views.data_import, name="data_import"),
     path("privacy/delete/", views.account_delete, name="account_delete"),
+    path("shops/<slug:slug>/earned-elsewhere/", views.earned_elsewhere, name="earned_elsewhere"),
 ]

@@ -155,3 +155,12 @@ def data_import(request):
             messages.success(request, result.summary())
             return redirect("accounts:privacy")
     return render(request, "accounts/data_import.html", {"form": form}, status=400 if request.method == "POST" else 200)
+
+
+def earned_elsewhere(request, slug: str):
+    """A shop's reviews from the Plural site it came from: history, shown apart and never counted."""
+    from sellers.selectors import shop_for_storefront
+
+    shop = shop_for_storefront(slug=slug)
+    entries = selectors.earned_elsewhere_of(shop=shop)
+    return render(request, "accounts/earned_elsewhere.html", {"shop": shop, "entries": entries})

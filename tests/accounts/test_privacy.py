@@ -250,3 +250,69 @@ def test_breach_notice_needs_a_description_and_tells_each_person(buyer, other_bu
     sent = Notification.objects.filter(kind="privacy.breach").order_by("recipient__username")
     assert [n.recipient for n in sent] == [buyer, other_buyer]
     assert sent[0].body == "A backup was readable for two hours." and sent[0].deliveries.count() == 1
+
+
+def _reported_conversation(buyer, shop):
+    from messaging import services as messaging_services
+    from messaging.models import Conversation
+
+    conversation = Conversation.objects.get(buyer=buyer)
+    messaging_services.report_create(conversation=conversation, reporter=shop.owner, reason="spam")
+    return reverse("messaging:conversation", kwargs={"pk": conversation.pk})
+
+
+def _reported_conversation_api(buyer, shop):
+    from messaging.models import Conversation
+
+    _reported_conversation(buyer, shop)
+    return reverse("api-conversation", kwargs={"pk": Conversation.objects.get(buyer=buyer).pk})
+
+
+def _escalated_case(buyer, shop):
+    from orders import services as order_services
+    from orders.lifecycle import Actor
+    from orders.models import Case, Order
+
+    case = order_services.case_open(order=Order.objects.get(buyer=buyer), actor=buyer, reason="damaged")
+    Case.objects.filter(pk=case.pk).update(answer_due_at=timezone.now() - timedelta(minutes=1))
+    order_services.case_escalate(case=Case.objects.get(pk=case.pk), actor=buyer, by=Actor.BUYER)
+    return reverse("orders:case", kwargs={"pk": case.pk})
+
+
+def _admin_of(name):
+    def path(buyer, shop):
+        from orders.models import Address, Order
+
+        obj = {"user": buyer, "address": Address.objects.get(user=buyer), "order": Order.objects.get(buyer=buyer)}
+        label = {"user": "accounts_user", "address": "orders_address", "order": "orders_order"}[name]
+        url = reverse(f"admin:{label}_change", args=[obj[name].pk])
+        return f"{url}?access_reason=Checking+a+complaint"
+
+    return path
+
+
+STAFF_READ_PATHS = {
+    "reported conversation page": _reported_conversation,
+    "reported conversation API": _reported_conversation_api,
+    "escalated case page": _escalated_case,
+    "admin: the account": _admin_of("user"),
+    "admin: an address": _admin_of("address"),
+    "admin: an order": _admin_of("order"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", STAFF_READ_PATHS.values(), ids=STAFF_READ_PATHS.keys())
+def test_every_staff_read_path_shows_in_the_persons_access_log(path, buyer, shop, staff_user, eager_tasks):
+    busy_buyer(buyer, shop)
+    staff_user.is_superuser = True
+    staff_user.save()
+    url = path(buyer, shop)
+    before = len(signed_in(buyer, api=True).get(reverse("api-privacy-access-log")).json())
+
+    client = signed_in(staff_user, api="api/" in url)
+    assert client.get(url).status_code == 200
+
+    log = signed_in(buyer, api=True).get(reverse("api-privacy-access-log")).json()
+    assert len(log) == before + 1
+    assert log[0]["by"] in {"stella", "Stella Staff"} and log[0]["reason"]
