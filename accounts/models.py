@@ -127,7 +127,8 @@ class DataExport(models.Model):
 
 
 class DataAccess(models.Model):
-    """Someone other than the person opened their private data. Moderators' reads of reported
+    """An operator opened a person's private data in the admin (data exports are never opened by
+    anyone but their owner: no operator view shows their content). Moderators' reads of reported
     conversations (messaging.ModeratorAccess) and of escalated cases (orders.CaseAccessLog) are
     kept by those apps; accounts.selectors.access_log merges all three for the person."""
 
@@ -135,7 +136,6 @@ class DataAccess(models.Model):
         PROFILE = "profile", "Your account details"
         ADDRESS = "address", "One of your addresses"
         ORDER = "order", "One of your orders"
-        EXPORT = "export", "Your data export"
 
     subject = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="accesses_to_my_data")
     accessed_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.apps import apps
-from django.conf import settings
 from django.db.models import QuerySet, Value
 from django.db.models.functions import Coalesce, Replace
 
@@ -347,15 +346,3 @@ REACHED_THROUGH = {
     "catalog.WantTag": "Part of a want.",
     "reviews.Revision": "Part of a review.",
 }
-
-
-def links() -> list[PersonalLink]:
-    return list(REGISTRY)
-
-
-def links_of(model_label: str) -> list[PersonalLink]:
-    return [link for link in REGISTRY if link.model == model_label]
-
-
-def user_model_label() -> str:
-    return settings.AUTH_USER_MODEL

@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('accessed_by_name', models.CharField(max_length=150)),
-                ('what', models.CharField(choices=[('profile', 'Your account details'), ('address', 'One of your addresses'), ('order', 'One of your orders'), ('export', 'Your data export')], max_length=10)),
+                ('what', models.CharField(choices=[('profile', 'Your account details'), ('address', 'One of your addresses'), ('order', 'One of your orders')], max_length=10)),
                 ('object_label', models.CharField(blank=True, max_length=200)),
                 ('reason', models.CharField(max_length=300)),
                 ('accessed_at', models.DateTimeField(default=django.utils.timezone.now)),

@@ -316,3 +316,63 @@ def test_every_staff_read_path_shows_in_the_persons_access_log(path, buyer, shop
     log = signed_in(buyer, api=True).get(reverse("api-privacy-access-log")).json()
     assert len(log) == before + 1
     assert log[0]["by"] in {"stella", "Stella Staff"} and log[0]["reason"]
+
+
+@pytest.mark.django_db
+def test_the_privacy_page_and_api_cost_the_same_however_much_is_held(
+    buyer, other_buyer, shop, eager_tasks, django_assert_num_queries
+):
+    busy_buyer(buyer, shop)
+    DataAccess.objects.bulk_create(
+        DataAccess(subject=buyer, accessed_by_name="stella", what="address", reason=f"Check {number}")
+        for number in range(5)
+    )
+    for person in (other_buyer, buyer):
+        page, api = signed_in(person), signed_in(person, api=True)
+        # session, user; the counts; sharing, consents, shown notes; exports; three access logs; two header counts
+        with django_assert_num_queries(12):
+            assert page.get(reverse("accounts:privacy")).status_code == 200
+        # the counts, exports
+        with django_assert_num_queries(2):
+            assert api.get(reverse("api-privacy")).status_code == 200
+        with django_assert_num_queries(3):
+            assert api.get(reverse("api-privacy-access-log")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_deleting_through_the_api_needs_the_password(buyer, shop, eager_tasks):
+    busy_buyer(buyer, shop)
+    api = signed_in(buyer, api=True)
+    assert api.post(reverse("api-privacy-delete"), {"password": "wrong"}).status_code == 400
+    assert buyer.__class__.objects.get(pk=buyer.pk).erased_at is None
+
+    response = api.post(
+        reverse("api-privacy-delete"), {"password": "correct horse battery staple", "delete_reviews": True}
+    )
+
+    assert response.status_code == 204
+    assert buyer.__class__.objects.get(pk=buyer.pk).erased_at is not None
+    assert not buyer.__class__.objects.get(pk=buyer.pk).is_active
+
+
+@pytest.mark.django_db
+def test_importing_through_the_api_answers_what_came_in(buyer, other_buyer, shop, eager_tasks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts import exports
+
+    busy_buyer(buyer, shop)
+    archive = SimpleUploadedFile("export.zip", exports.build(buyer), content_type="application/zip")
+
+    response = signed_in(other_buyer, api=True).post(
+        reverse("api-privacy-import"), {"archive": archive, "include_shop": False}, format="multipart"
+    )
+
+    assert response.status_code == 201
+    assert response.json()["counts"]["addresses"] == 1
+    assert other_buyer.addresses.get().line1 == "7 Quillfeather Lane"
+    bad = SimpleUploadedFile("export.zip", b"nope")
+    response = signed_in(other_buyer, api=True).post(
+        reverse("api-privacy-import"), {"archive": bad}, format="multipart"
+    )
+    assert response.status_code == 400 and "archive" in response.json()
