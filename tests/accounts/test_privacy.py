@@ -376,3 +376,25 @@ def test_importing_through_the_api_answers_what_came_in(buyer, other_buyer, shop
         reverse("api-privacy-import"), {"archive": bad}, format="multipart"
     )
     assert response.status_code == 400 and "archive" in response.json()
+
+
+@pytest.mark.django_db
+def test_the_breach_notice_admin_action_asks_for_a_description_then_notifies(buyer, other_buyer, staff_user):
+    staff_user.is_superuser = True
+    staff_user.save()
+    admin = signed_in(staff_user)
+    url = reverse("admin:accounts_user_changelist")
+    chosen = {"action": "send_breach_notice", "_selected_action": [buyer.pk, other_buyer.pk]}
+
+    asked = admin.post(url, chosen)
+    assert asked.status_code == 200 and b"Send the notice" in asked.content
+    refused = admin.post(url, {**chosen, "send_notice": "1", "title": "Leak", "description": ""})
+    assert refused.status_code == 200 and BreachNotice.objects.count() == 0
+
+    sent = admin.post(
+        url, {**chosen, "send_notice": "1", "title": "Leak", "description": "A backup was readable for an hour."}
+    )
+
+    assert sent.status_code == 302
+    assert BreachNotice.objects.get().recipients_count == 2
+    assert Notification.objects.filter(kind="privacy.breach").count() == 2

@@ -49,8 +49,6 @@ def _rows_containing(secret: str) -> list[str]:
     for model in apps.get_models():
         for name in _text_columns(model):
             lookup = {f"{name}__icontains": secret}
-            if isinstance(model._meta.get_field(name), models.JSONField):
-                lookup = {f"{name}__icontains": secret}
             try:
                 hits = model._default_manager.filter(**lookup).count()
             except Exception:  # noqa: BLE001, S112 - a JSON column not searchable as text on this database
@@ -82,7 +80,9 @@ def test_deletion_leaves_no_personal_field_of_the_person_anywhere(buyer, shop, e
     )
     assert not erased.has_usable_password()
     # Kept, as history: the review (signed "Former member"), the order without its address.
-    assert erased.reviews.get().author.public_name == "Former member" if hasattr(erased, "reviews") else True
+    from reviews.models import Review
+
+    assert Review.objects.get(author=erased).author.public_name == "Former member"
     order = erased.orders.get()
     assert (order.ship_name, order.ship_line1, order.ship_phone, order.total) == ("Former member", "", "", order.total)
 
