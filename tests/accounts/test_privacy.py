@@ -398,3 +398,17 @@ def test_the_breach_notice_admin_action_asks_for_a_description_then_notifies(buy
     assert sent.status_code == 302
     assert BreachNotice.objects.get().recipients_count == 2
     assert Notification.objects.filter(kind="privacy.breach").count() == 2
+
+
+@pytest.mark.django_db
+def test_a_breach_notice_reaches_people_who_turned_notifications_off(buyer, staff_user):
+    from notifications.services import preferences_update
+
+    preferences_update(user=buyer, choices={"privacy.breach": {"in_app": False, "email": "off"}})
+
+    services.breach_notify(
+        sent_by=staff_user, title="Leak", description="Passwords were not exposed.", recipients=[buyer]
+    )
+
+    notification = Notification.objects.get(recipient=buyer, kind="privacy.breach")
+    assert notification.in_app and notification.deliveries.count() == 1
