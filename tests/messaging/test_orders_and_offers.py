@@ -214,6 +214,8 @@ def test_the_shop_makes_an_offer_in_the_thread_and_the_buyer_sees_it_once_unread
     assert "For you, with a map case." in thread
     # Among the messages, in time order: after the question.
     assert thread.index("Is it complete?") < thread.index("Private offer")
+    offer_page = as_user(buyer).get(f"/offers/{offer.token}/").content.decode()
+    assert f'<a href="/messages/{asked.pk}/">your conversation</a>' in offer_page
     shop_thread = as_user(shop_owner).get(asked.get_absolute_url()).content.decode()
     assert offer.token not in shop_thread
     assert f'href="/shops/olives-books/dashboard/offers/{offer.pk}/"' in shop_thread
