@@ -214,8 +214,8 @@ class MessageSerializer(serializers.Serializer):
         if message.offer_id is None:
             return None
         conversation = self.context["conversation"]
-        role = "buyer" if conversation.buyer_id == self.context["request"].user.pk else self.context.get("role", "")
-        return ThreadOfferSerializer(message.offer, context={"role": role, "shop_slug": conversation.shop.slug}).data
+        context = {"role": self.context.get("role", ""), "shop_slug": conversation.shop.slug}
+        return ThreadOfferSerializer(message.offer, context=context).data
 
     def get_signature(self, message) -> str:
         return signature(message, self.context["conversation"])
@@ -466,7 +466,7 @@ class MessagesAPIView(GenericAPIView):
             attachments=request.FILES.getlist("attachments") or data.validated_data["attachments"],
             source=Message.Source.API,
         )
-        context = {"request": request, "conversation": access.conversation}
+        context = {"request": request, "conversation": access.conversation, "role": access.role}
         return Response(MessageSerializer(message, context=context).data, status=status.HTTP_201_CREATED)
 
 
@@ -487,7 +487,7 @@ class MessageDetailAPIView(GenericAPIView):
         if message is None:
             raise Http404("No such message.")
         message = services.message_delete(message=message, actor=request.user)
-        context = {"request": request, "conversation": access.conversation}
+        context = {"request": request, "conversation": access.conversation, "role": access.role}
         return Response(MessageSerializer(message, context=context).data)
 
 

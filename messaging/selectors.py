@@ -319,9 +319,10 @@ def conversation_value(*, shop: Shop, now: datetime.datetime | None = None) -> C
     of conversations and orders.
 
     A conversation led to an order when its buyer placed one at the shop in the window after
-    it began (cancelled and returned orders do not count). An order followed by several
-    conversations is counted once, for the latest one begun before it, so that no revenue is
-    counted twice."""
+    it began (cancelled and returned orders do not count). Every conversation counts, also one
+    about an earlier order: what was said there can bring the next. An order that followed
+    several conversations is counted once, for the latest one begun before it, so that no
+    revenue is counted twice."""
     now = now or timezone.now()
     months = _months_back(now, CONVERSATION_VALUE_MONTHS)
     tz = timezone.get_current_timezone()

@@ -320,6 +320,29 @@ def test_an_offer_always_goes_to_the_conversations_own_buyer(buyer, other_buyer,
     assert list(selectors.offers_in_conversation(conversation=asked)) == [offer]
 
 
+def test_an_offer_brings_an_archived_conversation_back_to_the_buyers_inbox(buyer, shop_owner, asked):
+    services.conversation_archive(conversation=asked, user=buyer)
+    assert not selectors.inbox(user=buyer).exists()
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=5)):
+        make_offer(asked, shop_owner)
+    assert [c.pk for c in selectors.inbox(user=buyer)] == [asked.pk]
+
+
+def test_the_conversation_lists_cost_the_same_with_orders_and_offers_in_them(
+    api, buyer, shop, shop_owner, address, atlas, asked, django_assert_num_queries
+):
+    make_offer(asked, shop_owner)
+    for number in range(2):
+        order = place_order(buyer, address, atlas, key=f"k{number}")
+        services.conversation_start_about_order(order=order, author=buyer, body=f"About {number}")
+    with django_assert_num_queries(2):  # count, page
+        listed = api(buyer).get("/api/conversations/").json()["results"]
+    assert sorted(item["context"]["kind"] for item in listed) == ["listing", "order", "order"]
+    with django_assert_num_queries(3):  # access, messages with their offers, pictures
+        newest = api(shop_owner).get(f"/api/conversations/{asked.pk}/messages/").json()["results"][0]
+    assert newest["offer"]["url"].startswith("/shops/olives-books/dashboard/offers/")
+
+
 def test_a_message_carrying_an_offer_cannot_be_deleted(shop_owner, asked):
     offer = make_offer(asked, shop_owner)
     with pytest.raises(ValidationError, match="withdraw the offer"):
