@@ -65,10 +65,6 @@ class ResolveForm(forms.Form):
     )
 
 
-class OrderMessageForm(MessageForm):
-    """The first message about an order: no subject, the order names the conversation."""
-
-
 class ConversationOfferForm(PrivateOfferForm):
     """A private offer made from a conversation: always to its buyer (no one is named), for
     one of the shop's listings on sale (the conversation's own first)."""

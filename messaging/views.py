@@ -21,7 +21,7 @@ from sellers.selectors import access_shop_for_edit, is_shop_member, shop_for_sto
 
 from . import selectors, services
 from .access import SHOP, access_conversation, valid_id
-from .forms import ConversationOfferForm, MessageForm, OrderMessageForm, ReportForm, ResolveForm, StartForm
+from .forms import ConversationOfferForm, MessageForm, ReportForm, ResolveForm, StartForm
 from .models import Attachment, Block, Conversation, ModeratorAccess, Report
 
 INBOX_PAGE_SIZE = 20
@@ -138,7 +138,8 @@ def _order_conversation(request, order, *, shop=None):
     existing = selectors.conversation_for_order(order=order)
     if existing is not None and request.method != "POST":
         return redirect(existing.get_absolute_url())
-    form = OrderMessageForm(request.POST or None, request.FILES or None)
+    # No subject: the order names the conversation.
+    form = MessageForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             started = services.conversation_start_about_order(
