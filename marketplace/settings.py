@@ -524,3 +524,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# Benchmarking (marketplace.bench): mounts the floor endpoints under /bench/. Never in production.
+PLURAL_BENCH = env.bool("PLURAL_BENCH", default=False)
+if PLURAL_BENCH and IS_PRODUCTION:
+    raise ImproperlyConfigured("PLURAL_BENCH is for benchmarking a development setup, not for production.")
