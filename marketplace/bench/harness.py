@@ -460,7 +460,10 @@ def _load(port: int, path: str, headers: dict, *, seconds: float, threads: int) 
 
     def client(slot: int) -> None:
         while time.monotonic() < stop_at:
-            status, _ = _get(port, path, headers)
+            try:
+                status, _ = _get(port, path, headers)
+            except OSError:  # a timeout or a worker restarted: not an answer
+                continue
             if status < 400:
                 done[slot] += 1
 
