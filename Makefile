@@ -6,9 +6,10 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+SIZE ?= M
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test worker mail-gateway lint format migrate seed check-deploy clean
+.PHONY: help install run test worker mail-gateway lint format migrate seed check-deploy clean bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,6 +54,9 @@ format: install ## Reformat the code with ruff
 
 check-deploy: install ## Run Django's deployment checks with production settings
 	PLURAL_ENV=production $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+bench: migrate ## Measure every page against floors of the same run (SIZE=S|M|L, default M: needs PostgreSQL + Redis); report in var/bench/
+	PLURAL_BENCH=1 $(BIN)/python manage.py bench --size $(SIZE)
 
 clean: ## Remove the virtual environment and local data under var/
 	rm -rf $(VENV) var

@@ -542,3 +542,8 @@ PRIVACY_RETENTION = {
 }
 # Where this site's exports say they come from (and imports name as the origin of reviews).
 PRIVACY_SITE_ORIGIN = env.str("PLURAL_PRIVACY_SITE_ORIGIN", default=PLURAL_BASE_URL)
+
+# Benchmarking (marketplace.bench): mounts the floor endpoints under /bench/. Never in production.
+PLURAL_BENCH = env.bool("PLURAL_BENCH", default=False)
+if PLURAL_BENCH and IS_PRODUCTION:
+    raise ImproperlyConfigured("PLURAL_BENCH is for benchmarking a development setup, not for production.")

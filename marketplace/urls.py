@@ -49,3 +49,7 @@ if settings.DEBUG:
 handler403 = "marketplace.views.error_403"
 handler404 = "marketplace.views.error_404"
 handler500 = "marketplace.views.error_500"
+
+# The benchmark's floors and naive baselines (marketplace.bench.views): only while benchmarking.
+if settings.PLURAL_BENCH:
+    urlpatterns += [path("bench/", include("marketplace.bench.urls"))]

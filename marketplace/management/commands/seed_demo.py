@@ -26,6 +26,14 @@ class Command(BaseCommand):
             "search index",
         )
         parser.add_argument(
+            "--size",
+            choices=["S", "M", "L"],
+            help="also add a large generated marketplace (marketplace.bench.generate): S takes seconds, M "
+            "(1,000,000 listings) minutes on PostgreSQL, L is ten times M",
+        )
+        parser.add_argument("--shops", type=int, default=0, metavar="N", help="shops of the generated marketplace")
+        parser.add_argument("--users", type=int, default=0, metavar="N", help="people of the generated marketplace")
+        parser.add_argument(
             "--allow-production",
             action="store_true",
             help="load demo accounts even with PLURAL_ENV=production (they share a known password)",
@@ -37,18 +45,29 @@ class Command(BaseCommand):
             return None
         return lambda done: self.stdout.write(f"  {done:,} {text}", ending="\r")
 
-    def handle(self, *args, seed: int, listings: int, allow_production: bool, **options):
+    def handle(
+        self,
+        *args,
+        seed: int,
+        listings: int,
+        size: str | None,
+        shops: int,
+        users: int,
+        allow_production: bool,
+        **options,
+    ):
         if settings.IS_PRODUCTION and not allow_production:
             raise CommandError("Refusing to load demo accounts with a known password in production.")
-        if listings < 0:
-            raise CommandError("--listings must be zero or more.")
+        if min(listings, shops, users) < 0:
+            raise CommandError("--listings, --shops and --users must be zero or more.")
+        generated = size or shops or users
         rng = random.Random(seed)  # noqa: S311 - deterministic demo data, not secrets
         with transaction.atomic():
             people = seed_people(rng=rng)
             orders = seed_orders(rng=rng, people=people)
             conversations = seed_conversations(people=people)
             reviews = seed_reviews()
-        if listings:
+        if listings and not generated:
             from catalog.demo import seed_listings
 
             created = seed_listings(
@@ -63,6 +82,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             seed_social(people=people, seed=seed)
         count_recommendations()
+        if generated:
+            self._generate(size=size, listings=listings, shops=shops, users=users, seed=seed)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(people)} people, {orders} new orders, {len(conversations)} conversations, "
@@ -70,3 +91,22 @@ class Command(BaseCommand):
                 f"(or any demo person) with the password {DEMO_PASSWORD!r}."
             )
         )
+
+    def _generate(self, *, size: str | None, listings: int, shops: int, users: int, seed: int) -> None:
+        from marketplace.bench import generate
+
+        chosen = generate.SIZES[size or "S"]
+        if listings or shops or users:
+            chosen = generate.custom_size(base=size or "S", listings=listings, shops=shops, users=users)
+        self.stdout.write(
+            f"Generating a marketplace of {chosen.listings:,} listings, {chosen.shops:,} shops and "
+            f"{chosen.users:,} people:"
+        )
+        report = generate.generate(size=chosen, seed=seed, stream=self.stdout)
+        if report is None:
+            self.stdout.write("The generated marketplace is already there: nothing added.")
+            return
+        self.stdout.write("Search terms planted for each bucket (listings holding them):")
+        for bucket, found in report.search_terms.items():
+            held = "" if found["listings"] is None else f" ({found['listings']:,})"
+            self.stdout.write(f"  {bucket:<12} {found['term']}{held}")
