@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import User
+from .models import ApiToken, User
 
 
 class ProfileForm(forms.ModelForm):
@@ -19,3 +19,13 @@ class ProfileForm(forms.ModelForm):
             "display_name": "Shown beside everything you write. Leave empty to use your username.",
             "bio": "A few words about you, up to 500 characters.",
         }
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=80, help_text='What the token is for, e.g. "stock sync script".')
+    scope = forms.ChoiceField(
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ,
+        widget=forms.RadioSelect,
+        help_text="A read-only token can look but never change anything.",
+    )

@@ -420,8 +420,10 @@ SOCIALACCOUNT_PROVIDERS = _social_providers()
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "marketplace.schema.PluralAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a refused token answers 401 with a Bearer challenge.
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -440,6 +442,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The shape of every 400 (marketplace.schema adds it and `Error` to each operation).
+    "APPEND_COMPONENTS": {
+        "schemas": {
+            "ValidationError": {
+                "type": "object",
+                "description": (
+                    "Field errors: each key is a field of the request (or `non_field_errors`, or a query "
+                    "parameter), each value the list of messages about it (an object for a nested field)."
+                ),
+                "additionalProperties": {"anyOf": [{"type": "array", "items": {}}, {"type": "object"}]},
+            }
+        }
+    },
     # Several models have a "status": name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "ListingStatusEnum": "catalog.models.Listing.Status",
@@ -463,6 +478,8 @@ SPECTACULAR_SETTINGS = {
         "ActivityKindEnum": "social.models.ActivityKind",
         "ListVisibilityEnum": "social.models.ListVisibility",
         "WantVisibilityEnum": "catalog.models.Want.Visibility",
+        "ApiTokenScopeEnum": "accounts.models.ApiToken.Scope",
+        "RecommendationScopeEnum": "social.recommendations.Scope.CHOICES",
     },
 }
 

@@ -1,0 +1,49 @@
+"""The OpenAPI schema's shared parts: the error answers every operation may give."""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every API error except a 400 with field errors."""
+
+    detail = serializers.CharField(help_text="What went wrong, in words for a person.")
+    code = serializers.CharField(
+        help_text="Stable machine-readable reason, e.g. not_found, not_authenticated, permission_denied, "
+        "method_not_allowed, throttled, token_read_only."
+    )
+    retry_after = serializers.IntegerField(
+        required=False, help_text="On 429 only: seconds to wait before trying again (also the Retry-After header)."
+    )
+
+
+ERROR_RESPONSES = {
+    "400": "The request is not valid: nothing was changed.",
+    "401": "Not authenticated, or the token is not valid or was revoked.",
+    "403": "Authenticated, but not allowed to do this (or a read token tried to write, or CSRF failed).",
+    "404": "No such thing, or not one the caller may see.",
+    "429": "Too many requests: wait `retry_after` seconds (the Retry-After header says the same).",
+}
+
+
+class PluralAutoSchema(AutoSchema):
+    """Adds the shared error answers, in the `Error` / `ValidationError` shapes, to every operation."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code, description in ERROR_RESPONSES.items():
+            if code in responses or (code == "401" and not self.view.get_authenticators()):
+                continue
+            body = {"$ref": "#/components/schemas/ValidationError"} if code == "400" else ErrorSerializer
+            responses[code] = self._get_response_for_code(OpenApiResponse(body, description=description), code)
+        return responses
+
+    def _get_response_headers_for_code(self, status_code, direction="response"):
+        headers = super()._get_response_headers_for_code(status_code, direction)
+        if status_code == "429":
+            headers["Retry-After"] = {
+                "schema": {"type": "integer"},
+                "description": "Seconds to wait before trying again.",
+            }
+        return headers
