@@ -15,7 +15,8 @@ from .selectors import site_status
 def exception_handler(exc, context):
     """Every API error in one of two shapes (components `Error` and `ValidationError`).
 
-    - 400 with the field errors: `{"field": ["message", ...], "non_field_errors": [...]}`;
+    - 400, always with field errors: `{"field": ["message", ...], "non_field_errors": [...]}`
+      (a body that does not parse too);
     - any other status: `{"detail": "message", "code": "machine_readable_code"}`, plus
       `retry_after` (seconds, also in the Retry-After header) on 429.
 
@@ -32,6 +33,10 @@ def exception_handler(exc, context):
     if response is None or isinstance(exc, exceptions.ValidationError):
         if response is not None and not isinstance(response.data, dict):
             response.data = {"non_field_errors": response.data}
+        return response
+    if response.status_code == status.HTTP_400_BAD_REQUEST:
+        # A body that does not parse is refused like any other bad input: a 400 is always field errors.
+        response.data = {"non_field_errors": [str(response.data.get("detail", ""))]}
         return response
     code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "not_found"
     response.data = {"detail": str(response.data.get("detail", "")), "code": code if isinstance(code, str) else "error"}

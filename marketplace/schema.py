@@ -33,8 +33,13 @@ class PluralAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for code, description in ERROR_RESPONSES.items():
-            if code in responses or (code == "401" and not self.view.get_authenticators()):
+            if code == "401" and not self.view.get_authenticators():
                 continue
+            if code in responses:
+                if "content" in responses[code]:
+                    continue
+                # Documented by the view without a body: keep its words, give it the shared shape.
+                description = responses[code]["description"]
             body = {"$ref": "#/components/schemas/ValidationError"} if code == "400" else ErrorSerializer
             responses[code] = self._get_response_for_code(OpenApiResponse(body, description=description), code)
         return responses

@@ -431,6 +431,19 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "marketplace.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "marketplace.throttling.AnonymousRateThrottle",
+        "marketplace.throttling.PersonRateThrottle",
+        "marketplace.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("PLURAL_API_RATE_ANONYMOUS", default="120/minute"),
+        "user": env.str("PLURAL_API_RATE_PERSON", default="600/minute"),
+        "search": env.str("PLURAL_API_RATE_SEARCH", default="60/minute"),
+    },
+    # How many proxies in front of Plural set X-Forwarded-For; 0 trusts only REMOTE_ADDR
+    # (a client could otherwise pick its own address and dodge the anonymous limit).
+    "NUM_PROXIES": env.int("PLURAL_API_NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Plural API",
