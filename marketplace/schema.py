@@ -1,7 +1,8 @@
 """The OpenAPI schema's shared parts: the error answers every operation may give."""
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 
@@ -30,8 +31,27 @@ ERROR_RESPONSES = {
 class PluralAutoSchema(AutoSchema):
     """Adds the shared error answers, in the `Error` / `ValidationError` shapes, to every operation."""
 
+    def _is_conditional_read(self) -> bool:
+        return self.method == "GET" and getattr(self.view, "conditional_get", False)
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self._is_conditional_read():
+            parameters = [
+                *parameters,
+                OpenApiParameter(
+                    "If-None-Match",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="The ETag of a copy you hold: the answer is 304 with no body while it is current.",
+                ),
+            ]
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        if self._is_conditional_read():
+            responses["304"] = {"description": "Not modified: the copy with the ETag sent in If-None-Match is current."}
         for code, description in ERROR_RESPONSES.items():
             if code == "401" and not self.view.get_authenticators():
                 continue
@@ -46,6 +66,11 @@ class PluralAutoSchema(AutoSchema):
 
     def _get_response_headers_for_code(self, status_code, direction="response"):
         headers = super()._get_response_headers_for_code(status_code, direction)
+        if status_code in ("200", "304") and self._is_conditional_read():
+            headers["ETag"] = {
+                "schema": {"type": "string"},
+                "description": "Changes whenever the representation does; send it back in If-None-Match.",
+            }
         if status_code == "429":
             headers["Retry-After"] = {
                 "schema": {"type": "integer"},
