@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .models import ApiToken, User
-from .selectors import active_people, api_tokens_of
+from .selectors import active_people, api_tokens_of, people_search
 from .services import PROFILE_FIELDS, api_token_create, api_token_revoke, profile_update
 
 
@@ -171,3 +171,25 @@ class ApiTokenDetailAPIView(APIView):
         except ApiToken.DoesNotExist as missing:
             raise Http404 from missing
         return Response(ApiTokenSerializer(token).data)
+
+
+class PeopleSearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=100, help_text="Part of a name, username or city.")
+
+
+class PeopleSearchAPIView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["search"],
+        summary="Find people",
+        description="Active people whose display name, username or city contains `q`, by username; at most 20, "
+        "as the search page shows them.",
+        parameters=[PeopleSearchQuerySerializer],
+        responses=PublicProfileSerializer(many=True),
+    )
+    def get(self, request):
+        query = PeopleSearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        people = people_search(query=query.validated_data["q"].strip())
+        return Response(PublicProfileSerializer(people, many=True, context={"request": request}).data)

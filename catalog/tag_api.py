@@ -217,6 +217,7 @@ class TagListingsAPIView(ConditionalGetMixin, generics.GenericAPIView):
         description="Listings for sale carrying the tag or one of its synonyms, newest first; with `by`, only "
         "those that person tagged so.",
         parameters=[OpenApiParameter("by", str, description="A person's username.")],
+        responses=CatalogListingSerializer(many=True),
     )
     def get(self, request, slug: str):
         listings = tagging.tag_listings(tag=_main_tag(request, slug), tagged_by=_tagged_by(request))
@@ -255,6 +256,7 @@ class FollowedTagListingsAPIView(generics.GenericAPIView):
         summary="New listings under the tags I follow",
         description="Listings for sale carrying a tag the signed-in person follows, those that got such a tag "
         "most recently first.",
+        responses=TaggedListingSerializer(many=True),
     )
     def get(self, request):
         return _paginated_listings(self, tagging.followed_tag_listings(user=request.user), TaggedListingSerializer)

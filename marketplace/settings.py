@@ -492,6 +492,7 @@ SPECTACULAR_SETTINGS = {
         "ListVisibilityEnum": "social.models.ListVisibility",
         "WantVisibilityEnum": "catalog.models.Want.Visibility",
         "ApiTokenScopeEnum": "accounts.models.ApiToken.Scope",
+        "ShopMemberRoleEnum": "sellers.models.ShopMember.Role",
         "RecommendationScopeEnum": "social.recommendations.Scope.CHOICES",
     },
 }
