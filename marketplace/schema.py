@@ -50,6 +50,18 @@ class PluralAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        declared = self.get_response_serializers()
+        if (
+            self.method == "DELETE"
+            and list(responses) == ["204"]
+            and declared is not None
+            and not isinstance(declared, dict)
+        ):
+            # drf-spectacular assumes a DELETE answers 204 whatever it was given; ours that name a
+            # serializer answer 200 with it (what is left: the cart, the review, the read state).
+            responses = {
+                "200": self._get_response_for_code(self.get_response_serializers(), "200", direction=direction)
+            }
         if self._is_conditional_read():
             responses["304"] = {"description": "Not modified: the copy with the ETag sent in If-None-Match is current."}
         for code, description in ERROR_RESPONSES.items():

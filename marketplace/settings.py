@@ -447,7 +447,22 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Plural API",
-    "DESCRIPTION": "The REST API of Plural, a marketplace of many small independent shops.",
+    "DESCRIPTION": (
+        "The REST API of Plural, a marketplace of many small independent shops: everything a person can do "
+        "in the pages.\n\n"
+        "**Authentication**: the site's session (send the CSRF token on writes), or a personal API token made "
+        "under Your account → API tokens, as `Authorization: Bearer <token>`. A read token may only use GET, "
+        "HEAD and OPTIONS.\n\n"
+        "**Errors**: a 400 is always field errors (`ValidationError`: each field, or `non_field_errors`, with "
+        "its messages); any other error is an `Error`: `detail` for people and a stable `code`.\n\n"
+        "**Paging**: lists answer `count`, `next`, `previous` and `results` and take `page`; feeds, activity, "
+        "notifications, messages and search take a `cursor` instead (their `next` or `next_cursor`), which "
+        "stays right while new items arrive.\n\n"
+        "**Rate limits**: per person and per anonymous IP address, lower for search; past them a 429 says in "
+        "`retry_after` and the Retry-After header how many seconds to wait.\n\n"
+        "**Caching**: listings, works, categories and tags carry an ETag; send it back in If-None-Match and "
+        "an unchanged answer is a 304 without a body."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

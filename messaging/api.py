@@ -350,7 +350,11 @@ class MessagesAPIView(GenericAPIView):
     pagination_class = MessageCursor
     queryset = Message.objects.none()
 
-    @extend_schema(tags=TAGS, summary="A conversation's messages, newest first (cursor pages)")
+    @extend_schema(
+        tags=TAGS,
+        summary="A conversation's messages, newest first (cursor pages)",
+        responses=MessageSerializer(many=True),
+    )
     def get(self, request, pk):
         access = access_conversation(request.user, pk, via=ModeratorAccess.Via.API)
         messages = access.conversation.messages.select_related("author").prefetch_related("attachments")

@@ -34,7 +34,7 @@ from tests.factories import ListingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("PLURAL_FUZZ_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("PLURAL_FUZZ_EXAMPLES", "2"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
