@@ -1,5 +1,6 @@
 """Personal API tokens in DRF: `Authorization: Bearer <secret>` (or `Token <secret>`)."""
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import SAFE_METHODS
@@ -8,6 +9,8 @@ from .selectors import api_token_by_secret
 from .services import API_TOKEN_PREFIX, api_token_mark_used
 
 KEYWORDS = (b"bearer", b"token")
+# An OpenID Connect access token may change things only when the person granted this scope.
+OIDC_WRITE_SCOPE = "plural:write"
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -64,5 +67,49 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
                 "A personal API token, made under Your account → API tokens. Read tokens may only "
                 "use GET, HEAD and OPTIONS; write tokens may do whatever the person may do. "
                 "`Authorization: Token <token>` is accepted too."
+            ),
+        }
+
+
+class OidcAccessTokenAuthentication(authentication.BaseAuthentication):
+    """Access tokens issued by Plural's own OpenID Connect provider, when it is enabled.
+
+    Comes after the personal tokens, so a bearer credential reaching it is not one of those.
+    Like a read token, an access token only reads unless the `plural:write` scope was granted.
+    """
+
+    def authenticate(self, request):
+        if not settings.PLURAL_OIDC_IDP_ENABLED:
+            return None
+        parts = authentication.get_authorization_header(request).split()
+        if len(parts) != 2 or parts[0].lower() != b"bearer":
+            return None
+        from allauth.idp.oidc.contrib.rest_framework.authentication import TokenAuthentication
+
+        found = TokenAuthentication().authenticate(request)
+        if found is None:
+            raise exceptions.AuthenticationFailed("The access token is not valid, or has expired.")
+        user, token = found
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("The access token is not valid, or has expired.")
+        if request.method not in SAFE_METHODS and OIDC_WRITE_SCOPE not in token.get_scopes():
+            raise ReadOnlyToken("This access token may only read: the plural:write scope was not granted.")
+        return user, token
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"' if authentication.get_authorization_header(request) else None
+
+
+class OidcAccessTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.OidcAccessTokenAuthentication"
+    name = "openIdConnect"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "openIdConnect",
+            "openIdConnectUrl": f"{settings.PLURAL_BASE_URL}/.well-known/openid-configuration",
+            "description": (
+                "An access token from Plural's OpenID Connect provider, where the operator enabled it. It only "
+                "reads unless the plural:write scope was granted."
             ),
         }

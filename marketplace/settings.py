@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "allauth.socialaccount.providers.gitlab",
     "allauth.socialaccount.providers.microsoft",
+    # Plural as an OpenID Connect provider; its pages and tokens work only with a signing key (below).
+    "allauth.idp.oidc",
     "marketplace",
     "accounts",
     "sellers",
@@ -425,6 +427,7 @@ REST_FRAMEWORK = {
         # First, so that a refused token answers 401 with a Bearer challenge.
         "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.OidcAccessTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -570,3 +573,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# --- Plural as an OpenID Connect identity provider (optional) -------------
+# With a signing key (an RSA private key in PEM), Plural serves OpenID Connect under
+# /identity/ (clients are registered in the admin) and its API accepts the access tokens.
+IDP_OIDC_PRIVATE_KEY = env.str("PLURAL_OIDC_IDP_PRIVATE_KEY", default="").replace("\\n", "\n")
+PLURAL_OIDC_IDP_ENABLED = bool(IDP_OIDC_PRIVATE_KEY)
