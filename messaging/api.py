@@ -717,6 +717,7 @@ class ConversationOffersAPIView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = ThreadOfferSerializer
     queryset = Conversation.objects.none()
+    pagination_class = None  # answered whole: a conversation holds a few offers
 
     @extend_schema(
         tags=TAGS, summary="The private offers made in a conversation", responses=ThreadOfferSerializer(many=True)
