@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
-from .models import BreachNotice, ConsentRecord, DataAccess, DataExport, User
+from .models import ApiToken, BreachNotice, ConsentRecord, DataAccess, DataExport, User
 from .services import breach_notify, data_access_record
 
 
@@ -120,3 +120,11 @@ class ConsentRecordAdmin(admin.ModelAdmin):
     list_display = ("user", "purpose", "is_given", "wording_version", "decided_at")
     list_filter = ("purpose", "is_given")
     readonly_fields = ("user", "purpose", "is_given", "wording_version", "decided_at")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "scope", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("scope",)
+    search_fields = ("name", "prefix", "user__username")
+    readonly_fields = ("user", "prefix", "secret_hash", "created_at", "last_used_at")

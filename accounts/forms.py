@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import User
+from .models import ApiToken, User
 
 
 class ProfileForm(forms.ModelForm):
@@ -71,4 +71,14 @@ class DataImportForm(forms.Form):
         initial=True,
         label="Bring my shop, its listings and its reviews too",
         help_text="A new shop is opened for you here; its reviews are shown as earned on the other site.",
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=80, help_text='What the token is for, e.g. "stock sync script".')
+    scope = forms.ChoiceField(
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ,
+        widget=forms.RadioSelect,
+        help_text="A read-only token can look but never change anything.",
     )

@@ -200,3 +200,42 @@ class EarnedElsewhere(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stars}★ for {self.shop_id} on {self.origin}"
+
+
+class ApiToken(models.Model):
+    """A personal API token: a secret a person gives a script or app to act as them.
+
+    Only a SHA-256 hash of the secret is kept (the secret is 256 random bits, so a fast
+    hash is enough); the secret itself is shown once, when the token is made.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        WRITE = "write", "Read and write"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80, help_text="What the token is for, to recognise it later.")
+    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
+    prefix = models.CharField(max_length=16, help_text="The first characters of the secret, to recognise it.")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(name=""), name="accounts_apitoken_name_not_empty"),
+            models.CheckConstraint(condition=models.Q(scope__in=["read", "write"]), name="accounts_apitoken_scope"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.WRITE

@@ -133,6 +133,27 @@ REGISTRY: list[PersonalLink] = [
     ),
     PersonalLink("account.EmailAddress", "user", D, exported_in="email_addresses"),
     PersonalLink("socialaccount.SocialAccount", "user", D, exported_in="linked_accounts"),
+    PersonalLink(
+        "allauth_idp_oidc.Client",
+        "owner",
+        D,
+        not_exported_because="Apps registered to sign in with this site work only here.",
+    ),
+    PersonalLink(
+        "allauth_idp_oidc.Token",
+        "user",
+        D,
+        not_exported_because="Access granted to apps on this site works only here.",
+        retention="Until the access expires or is withdrawn.",
+    ),
+    # accounts
+    PersonalLink(
+        "accounts.ApiToken",
+        "user",
+        D,
+        not_exported_because="Secrets that work only on this site; your API tokens page lists them.",
+        retention="Until you revoke it or delete your account.",
+    ),
     # sellers
     PersonalLink("sellers.Shop", "owner", K, exported_in="shop", retention="For as long as the shop exists."),
     PersonalLink("sellers.ShopMember", "user", D, exported_in="shop_memberships"),

@@ -1,3 +1,4 @@
+import hashlib
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -6,7 +7,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from .models import ConsentPurpose, ConsentRecord, DataAccess, DataExport, User
+from .models import ApiToken, ConsentPurpose, ConsentRecord, DataAccess, DataExport, User
 
 
 def active_people() -> QuerySet[User]:
@@ -338,3 +339,21 @@ def earned_elsewhere_of(*, shop) -> list:
     from .models import EarnedElsewhere
 
     return list(EarnedElsewhere.objects.filter(shop=shop).order_by("-written_at", "-pk"))
+
+
+def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
+    """The person's tokens, newest first, revoked ones included (they show when and that they ended)."""
+    return ApiToken.objects.filter(user=user)
+
+
+def api_token_by_secret(*, secret: str) -> ApiToken | None:
+    """The live token whose secret this is, with its person, or None."""
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(secret_hash=api_token_hash(secret), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+
+
+def api_token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -10,10 +10,10 @@ from catalog.tagging import person_tag_index
 from social import selectors as social_selectors
 
 from . import imports, selectors, services
-from .forms import AccountDeleteForm, DataImportForm, ProfileForm
-from .models import DataExport, User
-from .selectors import person_by_username
-from .services import PROFILE_FIELDS, profile_update
+from .forms import AccountDeleteForm, ApiTokenForm, DataImportForm, ProfileForm
+from .models import ApiToken, DataExport, User
+from .selectors import api_tokens_of, person_by_username
+from .services import PROFILE_FIELDS, api_token_create, api_token_revoke, profile_update
 
 
 def profile(request, username: str):
@@ -164,3 +164,36 @@ def earned_elsewhere(request, slug: str):
     shop = shop_for_storefront(slug=slug)
     entries = selectors.earned_elsewhere_of(shop=shop)
     return render(request, "accounts/earned_elsewhere.html", {"shop": shop, "entries": entries})
+
+
+@login_required
+def api_tokens(request):
+    """List the person's API tokens and make a new one; its secret is shown on this answer only."""
+    new_token = None
+    if request.method == "POST":
+        form = ApiTokenForm(request.POST)
+        if form.is_valid():
+            try:
+                new_token = api_token_create(user=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                form = ApiTokenForm()
+    else:
+        form = ApiTokenForm()
+    context = {"form": form, "tokens": api_tokens_of(user=request.user), "new_token": new_token}
+    response = render(request, "accounts/api_tokens.html", context)
+    if new_token:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke_view(request, token_id: int):
+    try:
+        token = api_token_revoke(user=request.user, token_id=token_id)
+    except ApiToken.DoesNotExist as missing:
+        raise Http404("No such token.") from missing
+    messages.success(request, f"The token \u201c{token.name}\u201d was revoked: it no longer works.")
+    return redirect("accounts:api_tokens")

@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.conditional import ConditionalGetMixin
 from marketplace.money import CURRENCY_CHOICES
 
 from . import selectors
@@ -234,7 +235,7 @@ class ListingFilter(django_filters.FilterSet):
     summary="Listings for sale",
     description="Active listings from every shop, newest first unless `ordering` says otherwise.",
 )
-class ListingListAPIView(generics.ListAPIView):
+class ListingListAPIView(ConditionalGetMixin, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = CatalogListingSerializer
     filter_backends = [DjangoFilterBackend]
@@ -244,7 +245,7 @@ class ListingListAPIView(generics.ListAPIView):
         return selectors.public_listings().order_by(*ORDERINGS["newest"])
 
 
-class ListingDetailAPIView(APIView):
+class ListingDetailAPIView(ConditionalGetMixin, APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -265,7 +266,7 @@ class ListingDetailAPIView(APIView):
         return Response(CatalogListingDetailSerializer(listing).data)
 
 
-class WorkDetailAPIView(APIView):
+class WorkDetailAPIView(ConditionalGetMixin, APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -292,7 +293,7 @@ class WorkDetailAPIView(APIView):
         return Response(CatalogWorkComparisonSerializer(comparison).data)
 
 
-class CategoryTreeAPIView(APIView):
+class CategoryTreeAPIView(ConditionalGetMixin, APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(

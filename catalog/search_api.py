@@ -143,6 +143,7 @@ def _next_url(request, cursor: str | None) -> str | None:
 
 
 class SearchAPIView(APIView):
+    throttle_scope = "search"
     permission_classes = [AllowAny]
 
     @extend_schema(

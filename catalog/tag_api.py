@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.selectors import person_by_username
+from marketplace.conditional import ConditionalGetMixin
 from social import selectors as social_selectors
 
 from . import selectors, tagging
@@ -173,7 +174,7 @@ def _paginated_listings(view, queryset, serializer_class):
         OpenApiParameter("following", bool, description="Only tags the signed-in person follows."),
     ],
 )
-class TagListAPIView(generics.ListAPIView):
+class TagListAPIView(ConditionalGetMixin, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = TagSerializer
     pagination_class = TagPagination
@@ -190,7 +191,7 @@ class TagListAPIView(generics.ListAPIView):
         return tags
 
 
-class TagDetailAPIView(APIView):
+class TagDetailAPIView(ConditionalGetMixin, APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -205,7 +206,7 @@ class TagDetailAPIView(APIView):
         return Response(TagDetailSerializer(page).data)
 
 
-class TagListingsAPIView(generics.GenericAPIView):
+class TagListingsAPIView(ConditionalGetMixin, generics.GenericAPIView):
     permission_classes = [AllowAny]
     serializer_class = CatalogListingSerializer
     filter_backends: list = []
@@ -216,6 +217,7 @@ class TagListingsAPIView(generics.GenericAPIView):
         description="Listings for sale carrying the tag or one of its synonyms, newest first; with `by`, only "
         "those that person tagged so.",
         parameters=[OpenApiParameter("by", str, description="A person's username.")],
+        responses=CatalogListingSerializer(many=True),
     )
     def get(self, request, slug: str):
         listings = tagging.tag_listings(tag=_main_tag(request, slug), tagged_by=_tagged_by(request))
@@ -254,6 +256,7 @@ class FollowedTagListingsAPIView(generics.GenericAPIView):
         summary="New listings under the tags I follow",
         description="Listings for sale carrying a tag the signed-in person follows, those that got such a tag "
         "most recently first.",
+        responses=TaggedListingSerializer(many=True),
     )
     def get(self, request):
         return _paginated_listings(self, tagging.followed_tag_listings(user=request.user), TaggedListingSerializer)
@@ -262,7 +265,7 @@ class FollowedTagListingsAPIView(generics.GenericAPIView):
 # --- A listing's tags ---------------------------------------------------------------------------------
 
 
-class ListingTagsAPIView(APIView):
+class ListingTagsAPIView(ConditionalGetMixin, APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
@@ -317,7 +320,7 @@ class ListingTagRemoveAPIView(APIView):
 # --- A person's tags -----------------------------------------------------------------------------------
 
 
-class PersonTagsAPIView(APIView):
+class PersonTagsAPIView(ConditionalGetMixin, APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(

@@ -1,3 +1,5 @@
+import math
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
@@ -11,7 +13,15 @@ from .selectors import site_status
 
 
 def exception_handler(exc, context):
-    """Turn the services' Django exceptions into DRF's 400 / 403 responses."""
+    """Every API error in one of two shapes (components `Error` and `ValidationError`).
+
+    - 400, always with field errors: `{"field": ["message", ...], "non_field_errors": [...]}`
+      (a body that does not parse too);
+    - any other status: `{"detail": "message", "code": "machine_readable_code"}`, plus
+      `retry_after` (seconds, also in the Retry-After header) on 429.
+
+    The services' Django ValidationError and PermissionDenied become 400 and 403.
+    """
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "message_dict"):
             exc = exceptions.ValidationError(detail=exc.message_dict)
@@ -19,7 +29,25 @@ def exception_handler(exc, context):
             exc = exceptions.ValidationError(detail={"non_field_errors": exc.messages})
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is None or isinstance(exc, exceptions.ValidationError):
+        if response is not None and not isinstance(response.data, dict):
+            response.data = {"non_field_errors": response.data}
+        return response
+    if response.status_code == status.HTTP_400_BAD_REQUEST:
+        # A body that does not parse is refused like any other bad input: a 400 is always field errors.
+        response.data = {"non_field_errors": [str(response.data.get("detail", ""))]}
+        return response
+    code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "not_found"
+    response.data = {"detail": str(response.data.get("detail", "")), "code": code if isinstance(code, str) else "error"}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        response.data["retry_after"] = math.ceil(exc.wait)
+    return response
+
+
+def error_body(*, detail: str, code: str) -> dict:
+    """The `Error` shape, for error answers made outside DRF's views (unknown address, crash)."""
+    return {"detail": detail, "code": code}
 
 
 class ServiceCheckSerializer(serializers.Serializer):

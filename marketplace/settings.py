@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "allauth.socialaccount.providers.gitlab",
     "allauth.socialaccount.providers.microsoft",
+    # Plural as an OpenID Connect provider; its pages and tokens work only with a signing key (below).
+    "allauth.idp.oidc",
     "marketplace",
     "accounts",
     "sellers",
@@ -424,19 +426,50 @@ SOCIALACCOUNT_PROVIDERS = _social_providers()
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "marketplace.schema.PluralAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a refused token answers 401 with a Bearer challenge.
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.OidcAccessTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "marketplace.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "marketplace.throttling.AnonymousRateThrottle",
+        "marketplace.throttling.PersonRateThrottle",
+        "marketplace.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("PLURAL_API_RATE_ANONYMOUS", default="120/minute"),
+        "user": env.str("PLURAL_API_RATE_PERSON", default="600/minute"),
+        "search": env.str("PLURAL_API_RATE_SEARCH", default="60/minute"),
+    },
+    # How many proxies in front of Plural set X-Forwarded-For; 0 trusts only REMOTE_ADDR
+    # (a client could otherwise pick its own address and dodge the anonymous limit).
+    "NUM_PROXIES": env.int("PLURAL_API_NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Plural API",
-    "DESCRIPTION": "The REST API of Plural, a marketplace of many small independent shops.",
+    "DESCRIPTION": (
+        "The REST API of Plural, a marketplace of many small independent shops: everything a person can do "
+        "in the pages.\n\n"
+        "**Authentication**: the site's session (send the CSRF token on writes), or a personal API token made "
+        "under Your account → API tokens, as `Authorization: Bearer <token>`. A read token may only use GET, "
+        "HEAD and OPTIONS.\n\n"
+        "**Errors**: a 400 is always field errors (`ValidationError`: each field, or `non_field_errors`, with "
+        "its messages); any other error is an `Error`: `detail` for people and a stable `code`.\n\n"
+        "**Paging**: lists answer `count`, `next`, `previous` and `results` and take `page`; feeds, activity, "
+        "notifications, messages and search take a `cursor` instead (their `next` or `next_cursor`), which "
+        "stays right while new items arrive.\n\n"
+        "**Rate limits**: per person and per anonymous IP address, lower for search; past them a 429 says in "
+        "`retry_after` and the Retry-After header how many seconds to wait.\n\n"
+        "**Caching**: listings, works, categories and tags carry an ETag; send it back in If-None-Match and "
+        "an unchanged answer is a 304 without a body."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -444,6 +477,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The shape of every 400 (marketplace.schema adds it and `Error` to each operation).
+    "APPEND_COMPONENTS": {
+        "schemas": {
+            "ValidationError": {
+                "type": "object",
+                "description": (
+                    "Field errors: each key is a field of the request (or `non_field_errors`, or a query "
+                    "parameter), each value the list of messages about it (an object for a nested field)."
+                ),
+                "additionalProperties": {"anyOf": [{"type": "array", "items": {}}, {"type": "object"}]},
+            }
+        }
+    },
     # Several models have a "status": name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "ListingStatusEnum": "catalog.models.Listing.Status",
@@ -467,6 +513,9 @@ SPECTACULAR_SETTINGS = {
         "ActivityKindEnum": "social.models.ActivityKind",
         "ListVisibilityEnum": "social.models.ListVisibility",
         "WantVisibilityEnum": "catalog.models.Want.Visibility",
+        "ApiTokenScopeEnum": "accounts.models.ApiToken.Scope",
+        "ShopMemberRoleEnum": "sellers.models.ShopMember.Role",
+        "RecommendationScopeEnum": "social.recommendations.Scope.CHOICES",
     },
 }
 
@@ -547,3 +596,9 @@ PRIVACY_SITE_ORIGIN = env.str("PLURAL_PRIVACY_SITE_ORIGIN", default=PLURAL_BASE_
 PLURAL_BENCH = env.bool("PLURAL_BENCH", default=False)
 if PLURAL_BENCH and IS_PRODUCTION:
     raise ImproperlyConfigured("PLURAL_BENCH is for benchmarking a development setup, not for production.")
+
+# --- Plural as an OpenID Connect identity provider (optional) -------------
+# With a signing key (an RSA private key in PEM), Plural serves OpenID Connect under
+# /identity/ (clients are registered in the admin) and its API accepts the access tokens.
+IDP_OIDC_PRIVATE_KEY = env.str("PLURAL_OIDC_IDP_PRIVATE_KEY", default="").replace("\\n", "\n")
+PLURAL_OIDC_IDP_ENABLED = bool(IDP_OIDC_PRIVATE_KEY)

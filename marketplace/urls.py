@@ -43,6 +43,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+if settings.PLURAL_OIDC_IDP_ENABLED:
+    urlpatterns += [path("", include("allauth.idp.urls"))]
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 

@@ -1,4 +1,4 @@
-from django.http import QueryDict
+from django.http import JsonResponse, QueryDict
 from django.shortcuts import render
 
 from accounts.selectors import people_search
@@ -89,13 +89,32 @@ def status_page(request):
     return render(request, "marketplace/status.html", {"status": current}, status=response_status)
 
 
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _api_error(*, status: int, detail: str, code: str) -> JsonResponse:
+    # The API's `Error` shape (marketplace.api.exception_handler), for answers Django makes itself.
+    return JsonResponse({"detail": detail, "code": code}, status=status)
+
+
 def error_404(request, exception=None):
+    if _is_api(request):
+        return _api_error(status=404, detail="Not found.", code="not_found")
     return render(request, "404.html", status=404)
 
 
 def error_403(request, exception=None):
+    if _is_api(request):
+        return _api_error(
+            status=403, detail="You do not have permission to perform this action.", code="permission_denied"
+        )
     return render(request, "403.html", status=403)
 
 
 def error_500(request):
+    if _is_api(request):
+        return _api_error(
+            status=500, detail="Something went wrong on our side; it has been logged.", code="server_error"
+        )
     return render(request, "500.html", status=500)

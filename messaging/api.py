@@ -437,7 +437,11 @@ class MessagesAPIView(GenericAPIView):
     pagination_class = MessageCursor
     queryset = Message.objects.none()
 
-    @extend_schema(tags=TAGS, summary="A conversation's messages, newest first (cursor pages)")
+    @extend_schema(
+        tags=TAGS,
+        summary="A conversation's messages, newest first (cursor pages)",
+        responses=MessageSerializer(many=True),
+    )
     def get(self, request, pk):
         access = access_conversation(request.user, pk, via=ModeratorAccess.Via.API)
         messages = access.conversation.messages.select_related("author", "offer__listing").prefetch_related(
@@ -713,6 +717,7 @@ class ConversationOffersAPIView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = ThreadOfferSerializer
     queryset = Conversation.objects.none()
+    pagination_class = None  # answered whole: a conversation holds a few offers
 
     @extend_schema(
         tags=TAGS, summary="The private offers made in a conversation", responses=ThreadOfferSerializer(many=True)

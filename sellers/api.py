@@ -438,3 +438,113 @@ class ShopBulkActionAPIView(GenericAPIView):
                 shop=shop, actor=request.user, listing_ids=values["listing_ids"], name=values["name"]
             )
         return Response({"changed": changed})
+
+
+# --- The shop's people ---------------------------------------------------------------------
+
+
+class ShopMemberSerializer(ShopPersonSerializer):
+    id = serializers.IntegerField(read_only=True)
+    added_at = serializers.DateTimeField(read_only=True)
+
+
+class ShopMemberAddSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text="The person's username on Plural.")
+    title = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+
+
+class ShopMemberTitleSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=60, allow_blank=True, help_text="What they do at the shop.")
+
+
+def _members(shop: Shop):
+    return ShopMember.objects.filter(shop=shop).select_related("user").order_by("role", "added_at", "pk")
+
+
+class ShopMembersAPIView(GenericAPIView):
+    permission_classes = [AllowAny]  # access_shop_for_edit answers 404 to everyone but the shop's people
+    serializer_class = ShopMemberSerializer
+    queryset = ShopMember.objects.none()
+    pagination_class = None  # a shop has a handful of people
+
+    @extend_schema(
+        summary="The shop's people (its people only)",
+        description="The owner and staff, with the id to change or remove each. The public see the same people, "
+        "without ids, in the shop's `people`.",
+        responses=ShopMemberSerializer(many=True),
+    )
+    def get(self, request, slug: str):
+        shop = selectors.access_shop_for_edit(user=request.user, slug=slug)
+        return Response(ShopMemberSerializer(_members(shop), many=True, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Add a person to the shop as staff (owner only)",
+        request=ShopMemberAddSerializer,
+        responses={201: ShopMemberSerializer},
+    )
+    def post(self, request, slug: str):
+        shop = selectors.access_shop_for_edit(user=request.user, slug=slug)
+        data = ShopMemberAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.shop_member_add(shop=shop, actor=request.user, **data.validated_data)
+        return Response(ShopMemberSerializer(member, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class ShopMemberAPIView(GenericAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = ShopMemberSerializer
+    queryset = ShopMember.objects.none()
+
+    def _member(self, shop: Shop, member_id: int) -> ShopMember:
+        member = _members(shop).filter(pk=member_id).first()
+        if member is None:
+            raise Http404("No such person at this shop.")
+        return member
+
+    @extend_schema(
+        summary="Change what a person does at the shop",
+        description="The owner may change anyone's title; staff their own.",
+        request=ShopMemberTitleSerializer,
+        responses=ShopMemberSerializer,
+    )
+    def patch(self, request, slug: str, member_id: int):
+        shop = selectors.access_shop_for_edit(user=request.user, slug=slug)
+        self._member(shop, member_id)
+        data = ShopMemberTitleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.shop_member_set_title(
+            shop=shop, actor=request.user, member_id=member_id, title=data.validated_data["title"]
+        )
+        return Response(ShopMemberSerializer(member, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Remove a person from the shop, or leave it",
+        description="The owner may remove any staff member; staff may remove themselves (leave). The owner "
+        "cannot be removed.",
+        responses={204: None},
+    )
+    def delete(self, request, slug: str, member_id: int):
+        shop = selectors.access_shop_for_edit(user=request.user, slug=slug)
+        self._member(shop, member_id)
+        services.shop_member_remove(shop=shop, actor=request.user, member_id=member_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ShopListingDuplicateAPIView(GenericAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = ShopListingSerializer
+    queryset = Listing.objects.none()
+
+    @extend_schema(
+        summary="Copy a listing as a new draft (its people only)",
+        description="A draft with the same details (no SKU, no pictures), to check and put on sale.",
+        request=None,
+        responses={201: ShopListingSerializer},
+    )
+    def post(self, request, slug: str, pk: int):
+        _, listing = selectors.access_listing_for_edit(user=request.user, slug=slug, listing_id=pk)
+        copy = listing_services.listing_duplicate(listing=listing, actor=request.user)
+        return Response(
+            ShopListingSerializer(_listing_out(copy.pk), context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )

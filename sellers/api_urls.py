@@ -18,6 +18,13 @@ urlpatterns = [
         api.ShopListingImageDetailAPIView.as_view(),
         name="api-shop-listing-image",
     ),
+    path(
+        "shops/<slug:slug>/listings/<int:pk>/duplicate/",
+        api.ShopListingDuplicateAPIView.as_view(),
+        name="api-shop-listing-duplicate",
+    ),
+    path("shops/<slug:slug>/people/", api.ShopMembersAPIView.as_view(), name="api-shop-people"),
+    path("shops/<slug:slug>/people/<int:member_id>/", api.ShopMemberAPIView.as_view(), name="api-shop-person"),
     path("shops/<slug:slug>/imports/", import_api.ShopImportsAPIView.as_view(), name="api-shop-imports"),
     path("shops/<slug:slug>/imports/<int:pk>/", import_api.ShopImportAPIView.as_view(), name="api-shop-import"),
 ]

@@ -382,7 +382,7 @@ class SharingAPIView(APIView):
         tags=["sharing"],
         summary="Stop sharing anything",
         description="Everything I did becomes mine alone at once. Recorded with its time.",
-        responses=SharingSerializer,
+        responses={200: SharingSerializer},
     )
     def delete(self, request):
         services.sharing_withdraw(user=request.user)
