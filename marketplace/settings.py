@@ -61,6 +61,11 @@ PLURAL_BASE_URL = env.str(
 PLURAL_MAIL_DOMAIN = env.str("PLURAL_MAIL_DOMAIN", default=ALLOWED_HOSTS[0] if IS_PRODUCTION else "plural.localhost")
 SITE_ID = 1
 
+OAUTH_PROVIDERS = ("google", "github", "gitlab", "microsoft")
+OAUTH_PROVIDERS_CONFIGURED = [
+    provider for provider in OAUTH_PROVIDERS if env.str(f"PLURAL_{provider.upper()}_CLIENT_ID", default="")
+]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -81,10 +86,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
-    "allauth.socialaccount.providers.google",
-    "allauth.socialaccount.providers.github",
-    "allauth.socialaccount.providers.gitlab",
-    "allauth.socialaccount.providers.microsoft",
+    # Only the providers given a client id: an installed provider without one answers its
+    # login address with a server error.
+    *[f"allauth.socialaccount.providers.{provider}" for provider in OAUTH_PROVIDERS_CONFIGURED],
     "marketplace",
     "accounts",
     "sellers",
@@ -404,7 +408,7 @@ def _social_providers() -> dict:
         )
     if oidc_apps:
         providers["openid_connect"] = {"APPS": oidc_apps}
-    for provider in ("google", "github", "gitlab", "microsoft"):
+    for provider in OAUTH_PROVIDERS:
         client_id = env.str(f"PLURAL_{provider.upper()}_CLIENT_ID", default="")
         if client_id:
             providers[provider] = {
