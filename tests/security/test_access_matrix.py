@@ -381,7 +381,7 @@ def _outcome_problem(response, expected: str, *, is_api: bool) -> str | None:
     return None if str(status) == expected else str(status)
 
 
-def _path(pattern, world) -> str:
+def path_for(pattern, world) -> str:
     if pattern.name is None:
         return "/" + pattern.route
     kwargs = ODD_ARGUMENTS.get(pattern.key) or kwargs_for(pattern, world)
@@ -395,7 +395,7 @@ def _matrix_problems(keys, world) -> list[str]:
     problems = []
     for key in keys:
         method, expected = rows[key]
-        path = _path(patterns[key], world)
+        path = path_for(patterns[key], world)
         for role, outcome in zip(ROLES, expected.split(), strict=True):
             response = _send(clients[role], method, path)
             problem = _outcome_problem(response, outcome, is_api=path.startswith("/api/"))

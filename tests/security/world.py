@@ -114,6 +114,9 @@ def build_world(*, text=lambda name, default: default) -> World:
     _, [second_order] = _place(bea, address, globe, key="bea-2")
     second_order = _deliver(second_order, by_person=olive)
     item = order.items.get()
+    compass = ListingFactory(shop=shop, title="A Brass Compass", price=Decimal("25.00"), quantity=5, sku="CMP-1")
+    _, [fresh_order] = _place(bea, address, compass, key="bea-3")
+    fresh_order = _deliver(fresh_order, by_person=olive)
 
     review = review_services.review_create(
         author=bea,
@@ -218,6 +221,8 @@ def build_world(*, text=lambda name, default: default) -> World:
         "checkout": checkout,
         "order": order,
         "item": item,
+        # Delivered, with nothing written about it yet.
+        "fresh_order": fresh_order,
         "review": review,
         "rating": rating,
         "decision": decision,
