@@ -2,6 +2,7 @@ from django.http import QueryDict
 from django.shortcuts import render
 
 from accounts.selectors import people_search
+from sellers.selectors import ShopRequiresMFA
 
 from .selectors import site_status
 
@@ -94,6 +95,8 @@ def error_404(request, exception=None):
 
 
 def error_403(request, exception=None):
+    if isinstance(exception, ShopRequiresMFA):
+        return render(request, "sellers/mfa_required.html", {"shop": exception.shop}, status=403)
     return render(request, "403.html", status=403)
 
 

@@ -86,6 +86,7 @@ PK_OBJECTS = [
     ("api-favourite-list", "favourite_list"),
     ("api-favourite", "favourite"),
     ("wants:", "want"),
+    ("mfa_", "authenticator"),
     ("api-want", "want"),
 ]
 

@@ -53,6 +53,22 @@ MATRIX = {
     "socialaccount_connections": ("get", "L 200 200 200 200 200 200 200"),
     "accounts:profile_edit": ("get", "L 200 200 200 200 200 200 200"),
     "accounts:profile": ("get", "200 200 200 200 200 200 200 200"),
+    # Two-factor authentication (allauth.mfa) and the sessions list: one's own, signed in. Olive
+    # has an authenticator app; changing anything asks for the password again first (302).
+    "mfa_index": ("get", "L 200 200 200 200 200 200 200"),
+    "mfa_authenticate": ("get", "302 302 302 302 302 302 302 302"),
+    "mfa_reauthenticate": ("get", "L 302 302 200 302 302 302 302"),
+    "mfa_activate_totp": ("get", "L 302 302 302 302 302 302 302"),
+    "mfa_deactivate_totp": ("get", "L 404 404 302 404 404 404 404"),
+    "mfa_view_recovery_codes": ("get", "L 404 404 404 404 404 404 404"),
+    "mfa_generate_recovery_codes": ("get", "L 302 302 302 302 302 302 302"),
+    "mfa_download_recovery_codes": ("get", "L 404 404 404 404 404 404 404"),
+    "mfa_list_webauthn": ("get", "L 200 200 200 200 200 200 200"),
+    "mfa_add_webauthn": ("get", "L 302 302 302 302 302 302 302"),
+    "mfa_reauthenticate_webauthn": ("get", "L 302 302 302 302 302 302 302"),
+    "mfa_remove_webauthn": ("get", "L 302 302 302 302 302 302 302"),
+    "mfa_edit_webauthn": ("get", "L 302 302 302 302 302 302 302"),
+    "usersessions_list": ("get", "L 200 200 200 200 200 200 200"),
     # --- Shops: storefront, dashboard, listings, imports ---
     "sellers:shop_create": ("get", "L 200 200 200 200 200 200 200"),
     "sellers:storefront": ("get", "200 200 200 200 200 200 200 200"),

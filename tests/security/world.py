@@ -5,6 +5,7 @@ Oscar's shop beside it. The access matrix and the stored-XSS sweep both walk it.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -197,6 +198,8 @@ def build_world(*, text=lambda name, default: default) -> World:
         ),
     )
     notification = bea.notifications.order_by("-pk").first()
+    # Olive's authenticator app: only she may see or remove it (security keys need a browser to register).
+    authenticator = TOTP.activate(olive, generate_totp_secret()).instance
 
     world = World()
     world.people = {
@@ -241,6 +244,7 @@ def build_world(*, text=lambda name, default: default) -> World:
         "activity": activity,
         "import": inventory,
         "notification": notification,
+        "authenticator": authenticator,
         "unsubscribe_token": unsubscribe_token(user=bea, kind="order.changed"),
         "month": timezone.now().strftime("%Y-%m"),
     }
