@@ -116,8 +116,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    # Records each signed-in session's address, browser and last activity (the sessions page).
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Refreshes each signed-in session's address, browser and last activity (the sessions page).
+    "accounts.sessions.SessionActivityMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -378,7 +378,8 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 # Browsers allow WebAuthn over plain HTTP only on localhost, as in `make run`.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not IS_PRODUCTION
-USERSESSIONS_TRACK_ACTIVITY = True
+# Last activity is refreshed every few minutes by accounts.sessions, not on every request.
+USERSESSIONS_TRACK_ACTIVITY = False
 SOCIALACCOUNT_EMAIL_VERIFICATION = "optional"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_QUERY_EMAIL = True

@@ -7,7 +7,9 @@ import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
 from allauth.usersessions.models import UserSession
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -123,6 +125,7 @@ def test_sessions_list_shows_each_device_and_logs_out_the_others(buyer):
     page = laptop.get(reverse("usersessions_list")).content.decode()
     assert "Laptop browser" in page and "Phone browser" in page
     assert "127.0.0.1" in page
+    assert "Last seen at" in page
     assert UserSession.objects.filter(user=buyer).count() == 2
 
     laptop.post(reverse("usersessions_list"))
@@ -130,6 +133,22 @@ def test_sessions_list_shows_each_device_and_logs_out_the_others(buyer):
     assert UserSession.objects.filter(user=buyer).count() == 1
     assert phone.get(reverse("orders:list"))["Location"].startswith(reverse("account_login"))
     assert laptop.get(reverse("orders:list")).status_code == 200
+
+
+def test_last_activity_is_written_once_per_interval_not_on_every_request(buyer):
+    client = log_in(buyer)
+    record = UserSession.objects.get(user=buyer)
+    client.get("/")
+    with CaptureQueriesContext(connection) as within_interval:
+        client.get("/")
+    assert not any("usersessions_usersession" in query["sql"] for query in within_interval.captured_queries)
+
+    later = timezone.now() + timezone.timedelta(minutes=6)
+    with time_machine.travel(later, tick=False):
+        client.get("/")
+
+    record.refresh_from_db()
+    assert record.last_seen_at == later
 
 
 def test_failed_logins_are_limited_per_account(buyer):
