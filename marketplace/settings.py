@@ -243,6 +243,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "social-refresh-trending": {"task": "social.tasks.refresh_trending", "schedule": timedelta(minutes=15)},
     "social-sweep-listing-events": {"task": "social.tasks.sweep_listing_events", "schedule": timedelta(minutes=1)},
+    "accounts-purge-expired-data": {
+        "task": "accounts.tasks.purge_expired_data",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # --- Social -----------------------------------------------------------------
@@ -558,3 +562,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# --- Privacy ------------------------------------------------------------------
+# How long a data export can be downloaded after it was built.
+PRIVACY_EXPORT_DOWNLOAD_PERIOD = timedelta(days=env.int("PLURAL_PRIVACY_EXPORT_DAYS", default=7))
+# How long each kind of data is kept before accounts.tasks.purge_expired_data removes it.
+PRIVACY_RETENTION = {
+    "view_events": timedelta(days=env.int("PLURAL_RETENTION_VIEW_EVENTS_DAYS", default=90)),
+    "expired_sessions": timedelta(days=env.int("PLURAL_RETENTION_EXPIRED_SESSIONS_DAYS", default=0)),
+    "closed_conversations": timedelta(days=env.int("PLURAL_RETENTION_CLOSED_CONVERSATIONS_DAYS", default=730)),
+    "expired_exports": timedelta(days=env.int("PLURAL_RETENTION_EXPIRED_EXPORTS_DAYS", default=0)),
+    "read_notifications": timedelta(days=env.int("PLURAL_RETENTION_READ_NOTIFICATIONS_DAYS", default=180)),
+}
+# Where this site's exports say they come from (and imports name as the origin of reviews).
+PRIVACY_SITE_ORIGIN = env.str("PLURAL_PRIVACY_SITE_ORIGIN", default=PLURAL_BASE_URL)

@@ -60,7 +60,7 @@ def access_conversation(
     if pk is None:
         raise _not_found()
     conversation = (
-        Conversation.objects.select_related("shop", "buyer", "listing")
+        Conversation.objects.select_related("shop", "buyer", "listing", "order")
         .annotate(viewer_is_shop_person=Exists(ShopMember.objects.filter(shop_id=OuterRef("shop_id"), user_id=user.pk)))
         .filter(pk=pk)
         .first()

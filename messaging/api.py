@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from catalog.models import Listing
+from orders.selectors import access_order_for_buyer, access_order_for_shop
 from sellers.selectors import access_shop_for_edit, shop_for_storefront
 
 from . import selectors, services
@@ -36,10 +37,13 @@ class ShopBriefSerializer(serializers.Serializer):
 
 
 class ContextSerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text='What it is about: "listing" (orders will follow).')
+    kind = serializers.ChoiceField(choices=["listing", "order"], help_text="What it is about.")
     id = serializers.IntegerField(allow_null=True, help_text="Null once the listing is gone.")
     title = serializers.CharField()
-    url = serializers.CharField(allow_blank=True)
+    url = serializers.CharField(
+        allow_blank=True,
+        help_text="Its page; for an order, the caller's side of it (buyer's or shop's).",
+    )
 
 
 class LastMessageSerializer(serializers.Serializer):
@@ -56,7 +60,17 @@ def signature(message: Message, conversation: Conversation) -> str:
     return f"{name} for {conversation.shop.name}" if message.for_shop else name
 
 
-def _context(conversation: Conversation) -> dict | None:
+def _context(conversation: Conversation, role: str) -> dict | None:
+    """What the conversation is about, with the page of it for the caller's `role`."""
+    if conversation.order_id is not None:
+        order = conversation.order
+        if role == "buyer":
+            url = order.get_absolute_url()
+        elif role == "shop":
+            url = reverse("orders:shop_order", kwargs={"slug": conversation.shop.slug, "pk": order.pk})
+        else:
+            url = ""
+        return {"kind": "order", "id": order.pk, "title": f"Order {order.reference}", "url": url}
     if conversation.listing_id is None and not conversation.context_title:
         return None
     listing = conversation.listing
@@ -83,7 +97,12 @@ class ConversationSerializer(serializers.Serializer):
 
     @extend_schema_field(ContextSerializer(allow_null=True))
     def get_context(self, conversation):
-        return _context(conversation)
+        # The lists hold the caller's own conversations: when not its buyer, they are of its shop.
+        role = getattr(conversation, "role", None)
+        if role is None:
+            request = self.context.get("request")
+            role = "buyer" if request is not None and conversation.buyer_id == request.user.pk else "shop"
+        return _context(conversation, role)
 
     @extend_schema_field(LastMessageSerializer(allow_null=True))
     def get_last_message(self, conversation):
@@ -103,6 +122,56 @@ class ConversationSerializer(serializers.Serializer):
         return archived_at is not None and archived_at >= conversation.last_message_at
 
 
+class OfferListingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class ThreadOfferSerializer(serializers.Serializer):
+    """A private offer made in a conversation, as both sides see it there."""
+
+    id = serializers.IntegerField()
+    listing = OfferListingSerializer()
+    signed_as = serializers.CharField(help_text="The shop's person who made it.")
+    price = serializers.DecimalField(max_digits=8, decimal_places=2)
+    shipping_charge = serializers.DecimalField(max_digits=8, decimal_places=2)
+    ship_to = serializers.CharField(help_text="ISO 3166-1 alpha-2 code of the country it is for.")
+    currency = serializers.CharField()
+    state = serializers.SerializerMethodField(help_text="open, ordered (accepted), declined, withdrawn or expired.")
+    state_label = serializers.SerializerMethodField()
+    respond_by = serializers.DateTimeField(help_text="When it expires unless accepted.")
+    created_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField(
+        help_text="Its page for the caller: the buyer's (to accept it), the shop's."
+    )
+
+    def get_state(self, offer) -> str:
+        return selectors.offer_shown_state(offer)
+
+    def get_state_label(self, offer) -> str:
+        state = selectors.offer_shown_state(offer)
+        return selectors.OFFER_STATE_LABELS.get(state, offer.get_state_display())
+
+    def get_url(self, offer) -> str:
+        role = self.context.get("role")
+        if role == "buyer":
+            return offer.get_absolute_url()
+        if role == "shop":
+            return reverse("orders:shop_offer", kwargs={"slug": self.context["shop_slug"], "pk": offer.pk})
+        return ""
+
+
+class ConversationOfferWriteSerializer(serializers.Serializer):
+    listing = serializers.IntegerField(
+        required=False, allow_null=True, help_text="One of the shop's listings; default: the conversation's."
+    )
+    price = serializers.CharField(max_length=20, help_text="In the shop's currency, for example 12.50.")
+    shipping_charge = serializers.CharField(max_length=20, help_text="In the shop's currency; 0 for free shipping.")
+    ship_to = serializers.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code of the country it is sent to.")
+    valid_days = serializers.IntegerField(required=False, default=7, help_text="How many days it stays open.")
+    message = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+
+
 class ConversationDetailSerializer(ConversationSerializer):
     role = serializers.ChoiceField(choices=["buyer", "shop", "moderator"], help_text="How the caller takes part.")
     can_write = serializers.BooleanField()
@@ -111,6 +180,12 @@ class ConversationDetailSerializer(ConversationSerializer):
         child=serializers.DateField(), help_text="Days on which a moderator read it because it was reported."
     )
     messages_url = serializers.CharField()
+    offers = serializers.SerializerMethodField(help_text="The private offers made in it, oldest first.")
+
+    @extend_schema_field(ThreadOfferSerializer(many=True))
+    def get_offers(self, conversation):
+        context = {"role": conversation.role, "shop_slug": conversation.shop.slug}
+        return ThreadOfferSerializer(conversation.thread_offers, many=True, context=context).data
 
 
 class AttachmentSerializer(serializers.Serializer):
@@ -132,6 +207,15 @@ class MessageSerializer(serializers.Serializer):
     is_deleted = serializers.BooleanField()
     deleted_at = serializers.DateTimeField(allow_null=True)
     can_delete = serializers.SerializerMethodField()
+    offer = serializers.SerializerMethodField(help_text="The private offer this message carries, if any.")
+
+    @extend_schema_field(ThreadOfferSerializer(allow_null=True))
+    def get_offer(self, message):
+        if message.offer_id is None:
+            return None
+        conversation = self.context["conversation"]
+        context = {"role": self.context.get("role", ""), "shop_slug": conversation.shop.slug}
+        return ThreadOfferSerializer(message.offer, context=context).data
 
     def get_signature(self, message) -> str:
         return signature(message, self.context["conversation"])
@@ -154,6 +238,7 @@ class MessageSerializer(serializers.Serializer):
         return (
             message.author_id == self.context["request"].user.pk
             and not message.is_deleted
+            and message.offer_id is None
             and timezone.now() - message.created_at <= settings.MESSAGING_DELETE_WINDOW
         )
 
@@ -262,7 +347,7 @@ class ConversationListAPIView(GenericAPIView):
         else:
             conversations = selectors.all_conversations(user=request.user, box=box, query=query)
         page = self.paginate_queryset(conversations)
-        return self.get_paginated_response(ConversationSerializer(page, many=True).data)
+        return self.get_paginated_response(ConversationSerializer(page, many=True, context={"request": request}).data)
 
     @extend_schema(
         tags=TAGS,
@@ -302,7 +387,8 @@ class ConversationListAPIView(GenericAPIView):
 
 def _detail(request, access) -> dict:
     conversation = selectors.with_viewer_state(
-        Conversation.objects.select_related("shop", "buyer", "listing", "last_message__author"), user=request.user
+        Conversation.objects.select_related("shop", "buyer", "listing", "order", "last_message__author"),
+        user=request.user,
     ).get(pk=access.conversation.pk)
     refusal = ""
     if access.is_participant:
@@ -314,7 +400,8 @@ def _detail(request, access) -> dict:
     conversation.write_refusal = refusal if access.is_participant else "Moderators read, they do not write."
     conversation.moderator_reads = selectors.moderator_read_dates(conversation=conversation)
     conversation.messages_url = reverse("api-conversation-messages", kwargs={"pk": conversation.pk})
-    return ConversationDetailSerializer(conversation).data
+    conversation.thread_offers = selectors.offers_in_conversation(conversation=conversation)
+    return ConversationDetailSerializer(conversation, context={"request": request}).data
 
 
 class UnreadConversationsAPIView(GenericAPIView):
@@ -353,9 +440,11 @@ class MessagesAPIView(GenericAPIView):
     @extend_schema(tags=TAGS, summary="A conversation's messages, newest first (cursor pages)")
     def get(self, request, pk):
         access = access_conversation(request.user, pk, via=ModeratorAccess.Via.API)
-        messages = access.conversation.messages.select_related("author").prefetch_related("attachments")
+        messages = access.conversation.messages.select_related("author", "offer__listing").prefetch_related(
+            "attachments"
+        )
         page = self.paginate_queryset(messages)
-        context = {"request": request, "conversation": access.conversation}
+        context = {"request": request, "conversation": access.conversation, "role": access.role}
         return self.get_paginated_response(MessageSerializer(page, many=True, context=context).data)
 
     @extend_schema(
@@ -377,7 +466,7 @@ class MessagesAPIView(GenericAPIView):
             attachments=request.FILES.getlist("attachments") or data.validated_data["attachments"],
             source=Message.Source.API,
         )
-        context = {"request": request, "conversation": access.conversation}
+        context = {"request": request, "conversation": access.conversation, "role": access.role}
         return Response(MessageSerializer(message, context=context).data, status=status.HTTP_201_CREATED)
 
 
@@ -398,7 +487,7 @@ class MessageDetailAPIView(GenericAPIView):
         if message is None:
             raise Http404("No such message.")
         message = services.message_delete(message=message, actor=request.user)
-        context = {"request": request, "conversation": access.conversation}
+        context = {"request": request, "conversation": access.conversation, "role": access.role}
         return Response(MessageSerializer(message, context=context).data)
 
 
@@ -544,3 +633,155 @@ class ResolveReportAPIView(GenericAPIView):
             report=report, moderator=request.user, resolution=data.validated_data["resolution"]
         )
         return Response(ModerationReportSerializer(report).data)
+
+
+# --- Orders, offers and what conversations bring ----------------------------------------------------
+
+
+def _order_conversation_get(request, order):
+    conversation = selectors.conversation_for_order(order=order)
+    if conversation is None:
+        raise Http404("Nobody has written about this order yet.")
+    return Response(_detail(request, access_conversation(request.user, conversation.pk, via=ModeratorAccess.Via.API)))
+
+
+def _order_conversation_post(request, order):
+    data = MessageWriteSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    started = services.conversation_start_about_order(
+        order=order,
+        author=request.user,
+        body=data.validated_data["body"],
+        attachments=request.FILES.getlist("attachments") or data.validated_data["attachments"],
+        source=Message.Source.API,
+    )
+    access = access_conversation(request.user, started.conversation.pk, via=ModeratorAccess.Via.API)
+    return Response(_detail(request, access), status=status.HTTP_201_CREATED if started.is_new else status.HTTP_200_OK)
+
+
+ORDER_WRITE_DESCRIPTION = (
+    "The first message opens the order's one conversation between its buyer and its shop, with the order at its "
+    "top (201); later ones are added to it (200). 404 for an order that is not the caller's."
+)
+
+
+class OrderConversationAPIView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+    serializer_class = ConversationDetailSerializer
+    queryset = Conversation.objects.none()
+
+    @extend_schema(tags=TAGS, summary="The conversation about my order (404 until someone wrote)")
+    def get(self, request, pk):
+        return _order_conversation_get(request, access_order_for_buyer(user=request.user, order_id=pk))
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Write to the shop about my order",
+        description=ORDER_WRITE_DESCRIPTION,
+        request={"multipart/form-data": MessageWriteSerializer, "application/json": MessageWriteSerializer},
+        responses={201: ConversationDetailSerializer, 200: ConversationDetailSerializer},
+    )
+    def post(self, request, pk):
+        return _order_conversation_post(request, access_order_for_buyer(user=request.user, order_id=pk))
+
+
+class ShopOrderConversationAPIView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+    serializer_class = ConversationDetailSerializer
+    queryset = Conversation.objects.none()
+
+    @extend_schema(tags=TAGS, summary="The conversation about one of my shop's orders (404 until someone wrote)")
+    def get(self, request, slug, pk):
+        _, order = access_order_for_shop(user=request.user, slug=slug, order_id=pk)
+        return _order_conversation_get(request, order)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Write to the buyer about one of my shop's orders",
+        description=ORDER_WRITE_DESCRIPTION,
+        request={"multipart/form-data": MessageWriteSerializer, "application/json": MessageWriteSerializer},
+        responses={201: ConversationDetailSerializer, 200: ConversationDetailSerializer},
+    )
+    def post(self, request, slug, pk):
+        _, order = access_order_for_shop(user=request.user, slug=slug, order_id=pk)
+        return _order_conversation_post(request, order)
+
+
+class ConversationOffersAPIView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = ThreadOfferSerializer
+    queryset = Conversation.objects.none()
+
+    @extend_schema(
+        tags=TAGS, summary="The private offers made in a conversation", responses=ThreadOfferSerializer(many=True)
+    )
+    def get(self, request, pk):
+        access = access_conversation(request.user, pk, via=ModeratorAccess.Via.API)
+        offers = selectors.offers_in_conversation(conversation=access.conversation)
+        context = {"role": access.role, "shop_slug": access.conversation.shop.slug}
+        return Response(ThreadOfferSerializer(offers, many=True, context=context).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Make the buyer a private offer (the shop's people)",
+        description="To the conversation's buyer, for the conversation's listing or another of the shop's: its own "
+        "price, a shipping charge to one country and how many days it stays open, under the rules of private "
+        "offers. It is posted in the conversation, which comes up in both inboxes; the buyer is told once. 403 for "
+        "the buyer; 400 with field errors, nothing made, for bad input.",
+        request=ConversationOfferWriteSerializer,
+        responses={201: ThreadOfferSerializer},
+    )
+    def post(self, request, pk):
+        access = access_conversation(request.user, pk, to_write=True)
+        data = ConversationOfferWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        offer = services.conversation_offer_make(
+            conversation=access.conversation,
+            actor=request.user,
+            listing_id=values.get("listing"),
+            price=values["price"],
+            shipping_charge=values["shipping_charge"],
+            ship_to=values["ship_to"],
+            valid_days=values["valid_days"],
+            message=values["message"],
+            source=Message.Source.API,
+        )
+        context = {"role": access.role, "shop_slug": access.conversation.shop.slug}
+        return Response(ThreadOfferSerializer(offer, context=context).data, status=status.HTTP_201_CREATED)
+
+
+class ConversationValueMonthSerializer(serializers.Serializer):
+    month = serializers.DateField(help_text="The month's first day: conversations begun that month.")
+    conversations = serializers.IntegerField()
+    led_to_order = serializers.IntegerField(help_text="Of those, how many were followed by an order in the window.")
+    rate = serializers.IntegerField(allow_null=True, help_text="The share that led to an order, in percent.")
+    orders = serializers.IntegerField(help_text="The orders that followed them, each counted once.")
+    revenue = serializers.DictField(
+        child=serializers.DecimalField(max_digits=12, decimal_places=2), help_text="Their totals, by currency."
+    )
+
+
+class ConversationValueSerializer(serializers.Serializer):
+    window_days = serializers.IntegerField(help_text="An order counts when placed this many days after, at most.")
+    months = ConversationValueMonthSerializer(many=True, help_text="The last 12 months, newest first.")
+    total = ConversationValueMonthSerializer()
+
+
+class ConversationValueAPIView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = ConversationValueSerializer
+    queryset = Conversation.objects.none()
+
+    @extend_schema(
+        tags=TAGS,
+        summary="What a shop's conversations brought (its people only)",
+        description="Per month of the last 12 and in total: conversations begun, how many led to an order (the "
+        "buyer ordered from the shop within window_days after it began; cancelled and returned orders do not "
+        "count), those orders and their revenue. 404 for everyone but the shop's people.",
+    )
+    def get(self, request, slug):
+        shop = access_shop_for_edit(user=request.user, slug=slug)
+        return Response(ConversationValueSerializer(selectors.conversation_value(shop=shop)).data)

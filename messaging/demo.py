@@ -2,6 +2,7 @@
 
 from catalog import services as listing_services
 from catalog.models import Listing
+from orders.models import Offer
 from sellers import services as shop_services
 from sellers.models import Shop, ShopMember
 
@@ -24,6 +25,10 @@ def _demo_shop(*, owner, staff) -> tuple[Shop, Listing]:
             currency="GBP",
             tagline="Maps, atlases and sea charts",
         )
+    if not shop.payment_methods:
+        # Offers are ordered at once, so the shop says how it takes payment.
+        shop.payment_methods = ["bank_transfer"]
+        shop.save(update_fields=["payment_methods"])
     if not ShopMember.objects.filter(shop=shop, user=staff).exists():
         shop_services.shop_member_add(shop=shop, actor=shop.owner, username=staff.username, title="Maps and charts")
     listing = Listing.objects.filter(shop=shop, sku="DEMO-ATLAS").first()
@@ -45,7 +50,8 @@ def _demo_shop(*, owner, staff) -> tuple[Shop, Listing]:
 
 def seed_conversations(*, people: list) -> list[Conversation]:
     """Two conversations with the demo shop: one about a listing, answered by two of the
-    shop's people, and one general question. Loading again adds nothing."""
+    shop's people, one of whom makes the buyer a private offer in it, and one general
+    question. Loading again adds nothing."""
     owner, staff, asker, other = people[0], people[1], people[2], people[3]
     shop, listing = _demo_shop(owner=owner, staff=staff)
     conversations = []
@@ -61,6 +67,16 @@ def seed_conversations(*, people: list) -> list[Conversation]:
             conversation=about_listing,
             author=staff,
             body="I checked it this morning: no tears along the folds. We can post it on Monday.",
+        )
+    if not Offer.objects.filter(conversation=about_listing).exists():
+        services.conversation_offer_make(
+            conversation=about_listing,
+            actor=staff,
+            price="42.00",
+            shipping_charge="6.00",
+            ship_to="GB",
+            valid_days=14,
+            message="Since you asked so nicely: 42 instead of 48, posted in a sturdy box.",
         )
     conversations.append(about_listing)
     subject = "Do you buy collections?"

@@ -1,6 +1,8 @@
 from django import forms
 from django.conf import settings
 
+from orders.forms import PrivateOfferForm
+
 from .models import MESSAGE_MAX_LENGTH, Report
 
 
@@ -61,3 +63,22 @@ class ResolveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="The person who reported it reads this.",
     )
+
+
+class ConversationOfferForm(PrivateOfferForm):
+    """A private offer made from a conversation: always to its buyer (no one is named), for
+    one of the shop's listings on sale (the conversation's own first)."""
+
+    buyer = None
+    listing = forms.ChoiceField(choices=(), label="The listing")
+    # The service says what is wrong with a number of days (none, or more than allowed).
+    valid_days = forms.IntegerField(
+        initial=7, label="Open for (days)", help_text="It expires after this many days if the buyer has not accepted."
+    )
+    field_order = ["listing", "price", "shipping_charge", "ship_to", "valid_days", "message"]
+
+    def __init__(self, *args, listings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["listing"].choices = [
+            (str(listing.pk), f"{listing.title} · {listing.price} {listing.currency}") for listing in listings
+        ]

@@ -21,15 +21,19 @@ class Conversation(models.Model):
     the other (who they are is read from sellers.ShopMember at each access).
 
     The context shown at the top is one nullable foreign key per kind of thing a conversation
-    can be about, so each is a real constraint and joins with select_related. Today that is a
-    listing; an order is added the same way, in one migration: an `order` foreign key, and a
-    check constraint that at most one context is set."""
+    can be about, so each is a real constraint and joins with select_related: a listing, or an
+    order (at most one of them; one conversation per order, whose buyer and shop are the
+    order's, as messaging.services.conversation_start_about_order makes it)."""
 
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="buyer_conversations")
     shop = models.ForeignKey("sellers.Shop", on_delete=models.CASCADE, related_name="conversations")
     subject = models.CharField(max_length=200)
     listing = models.ForeignKey(
         "catalog.Listing", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    # PROTECT: orders are kept for good (Order is protected itself), so is what was said about one.
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="conversations"
     )
     context_title = models.CharField(
         max_length=255, blank=True, help_text="What the context was called when the conversation began."
@@ -52,6 +56,12 @@ class Conversation(models.Model):
                 name="messaging_one_conversation_per_listing",
             ),
             models.CheckConstraint(condition=~Q(subject=""), name="messaging_conversation_has_subject"),
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(order__isnull=False), name="messaging_one_conversation_per_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(listing__isnull=True) | Q(order__isnull=True), name="messaging_conversation_one_context"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -81,6 +91,11 @@ class Message(models.Model):
     email_message_id = models.CharField(
         max_length=255, blank=True, help_text="The Message-ID of the e-mail it came from: a re-sent e-mail posts once."
     )
+    # A private offer the shop made from the thread: the message shows it, with its state read
+    # from the offer itself, in its place among the messages.
+    offer = models.OneToOneField(
+        "orders.Offer", null=True, blank=True, on_delete=models.SET_NULL, related_name="thread_message"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -100,6 +115,9 @@ class Message(models.Model):
                 fields=["conversation", "email_message_id"],
                 condition=~Q(email_message_id=""),
                 name="messaging_email_posted_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(offer__isnull=True) | Q(for_shop=True), name="messaging_offers_come_from_the_shop"
             ),
         ]
 

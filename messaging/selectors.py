@@ -1,10 +1,33 @@
-"""Reading conversations: inboxes with unread counts, threads, blocks and reports."""
+"""Reading conversations: inboxes with unread counts, threads, blocks and reports, and what
+conversations are worth to a shop."""
 
-from dataclasses import dataclass
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.utils import timezone
 
+from catalog.models import Listing
+from orders.lifecycle import ANSWERABLE_OFFER_STATES, OfferState, State
+from orders.models import Offer, Order
 from sellers.models import Shop, ShopMember
 
 from .models import Attachment, Block, Conversation, Message, ModeratorAccess, ParticipantState, Report
@@ -75,7 +98,7 @@ def inbox(*, user, shop: Shop | None = None, box: str = INBOX, query: str = "") 
     query = query.strip()
     if query:
         conversations = _matching(conversations, query)
-    return conversations.select_related("shop", "buyer", "listing", "last_message__author").order_by(
+    return conversations.select_related("shop", "buyer", "listing", "order", "last_message__author").order_by(
         "-last_message_at", "-pk"
     )
 
@@ -86,7 +109,7 @@ def all_conversations(*, user, box: str = INBOX, query: str = "") -> QuerySet[Co
     query = query.strip()
     if query:
         conversations = _matching(conversations, query)
-    return conversations.select_related("shop", "buyer", "listing", "last_message__author").order_by(
+    return conversations.select_related("shop", "buyer", "listing", "order", "last_message__author").order_by(
         "-last_message_at", "-pk"
     )
 
@@ -134,9 +157,9 @@ class Thread:
 
 
 def thread(*, conversation: Conversation, before: int | None = None, size: int = THREAD_PAGE_SIZE) -> Thread:
-    """The newest `size` messages (before message id `before`), oldest first, with authors and
-    pictures (two queries)."""
-    messages = conversation.messages.select_related("author").prefetch_related(
+    """The newest `size` messages (before message id `before`), oldest first, with authors,
+    the offers they carry and pictures (two queries)."""
+    messages = conversation.messages.select_related("author", "offer__listing").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("position", "pk"))
     )
     if before is not None:
@@ -195,4 +218,166 @@ def open_reports() -> QuerySet[Report]:
         Report.objects.filter(status=Report.Status.OPEN)
         .select_related("conversation__shop", "conversation__buyer", "reporter", "message")
         .order_by("created_at", "pk")
+    )
+
+
+# --- Orders and offers in conversations --------------------------------------------------------
+
+
+def conversation_for_order(*, order: Order) -> Conversation | None:
+    """The order's one conversation, if someone has written about it."""
+    return Conversation.objects.filter(order_id=order.pk).first()
+
+
+OFFERABLE_LISTINGS_SHOWN = 200
+
+
+def offerable_listings(*, conversation: Conversation) -> list:
+    """The shop's listings on sale with a copy in stock that an offer in `conversation` may be
+    for, the conversation's own first (one query; at most OFFERABLE_LISTINGS_SHOWN)."""
+    return list(
+        Listing.objects.filter(shop_id=conversation.shop_id, status=Listing.Status.ACTIVE, quantity__gte=1)
+        .annotate(is_other=Case(When(pk=conversation.listing_id or 0, then=Value(0)), default=Value(1)))
+        .order_by("is_other", "title", "pk")[:OFFERABLE_LISTINGS_SHOWN]
+    )
+
+
+def offer_shown_state(offer: Offer, *, now: datetime.datetime | None = None) -> str:
+    """The offer's state as people should see it: one whose time to answer has passed is
+    expired, even before the timer (orders.tasks) has closed it."""
+    if offer.state in ANSWERABLE_OFFER_STATES and offer.respond_by <= (now or timezone.now()):
+        return OfferState.EXPIRED
+    return offer.state
+
+
+# How each state of a private offer reads in a conversation: accepting one orders it.
+OFFER_STATE_LABELS = {
+    OfferState.OPEN: "Open",
+    OfferState.ORDERED: "Accepted and ordered",
+    OfferState.DECLINED: "Declined",
+    OfferState.WITHDRAWN: "Withdrawn",
+    OfferState.EXPIRED: "Expired",
+}
+
+
+def offers_in_conversation(*, conversation: Conversation) -> list[Offer]:
+    """The private offers made in `conversation`, oldest first, with their listings (one query)."""
+    return list(conversation.offers.select_related("listing").order_by("created_at", "pk"))
+
+
+# --- What conversations are worth to a shop ---------------------------------------------------
+
+# An order counts as coming from a conversation when the conversation's buyer placed it at
+# that shop after the conversation began and within this long. Thirty days: long enough for
+# what people weigh before buying something second-hand or rare (asking about its condition,
+# postage abroad, a private offer open for up to a fortnight), short enough that a regular
+# buyer's orders months later are not all credited to one old question.
+CONVERSATION_ORDER_WINDOW = datetime.timedelta(days=30)
+CONVERSATION_VALUE_MONTHS = 12
+# Orders that brought the shop nothing in the end.
+ORDERS_WITHOUT_REVENUE = [State.CANCELLED, State.RETURNED]
+
+
+@dataclass
+class ConversationValueMonth:
+    month: datetime.date  # its first day
+    conversations: int = 0  # begun that month
+    led_to_order: int = 0  # of those, how many were followed by an order within the window
+    orders: int = 0  # the orders that followed them, each counted once
+    revenue: dict[str, Decimal] = field(default_factory=dict)  # their totals, by currency
+
+    @property
+    def rate(self) -> int | None:
+        """The share of conversations that led to an order, in whole percent."""
+        return round(100 * self.led_to_order / self.conversations) if self.conversations else None
+
+
+@dataclass
+class ConversationValue:
+    months: list[ConversationValueMonth]  # newest first
+    total: ConversationValueMonth
+    window_days: int
+
+
+def _months_back(now: datetime.datetime, count: int) -> list[datetime.date]:
+    first = timezone.localtime(now).date().replace(day=1)
+    months = []
+    for _ in range(count):
+        months.append(first)
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    return months
+
+
+def _month_key(value) -> datetime.date:
+    return timezone.localtime(value).date() if isinstance(value, datetime.datetime) else value
+
+
+def conversation_value(*, shop: Shop, now: datetime.datetime | None = None) -> ConversationValue:
+    """How many of `shop`'s conversations led to an order (see CONVERSATION_ORDER_WINDOW) and the
+    revenue of those orders, per month of the conversation's beginning over the last
+    CONVERSATION_VALUE_MONTHS months, and in total. Two aggregate queries, whatever the number
+    of conversations and orders.
+
+    A conversation led to an order when its buyer placed one at the shop in the window after
+    it began (cancelled and returned orders do not count). Every conversation counts, also one
+    about an earlier order: what was said there can bring the next. An order that followed
+    several conversations is counted once, for the latest one begun before it, so that no
+    revenue is counted twice."""
+    now = now or timezone.now()
+    months = _months_back(now, CONVERSATION_VALUE_MONTHS)
+    tz = timezone.get_current_timezone()
+    since = datetime.datetime.combine(months[-1], datetime.time.min, tzinfo=tz)
+    window_end = ExpressionWrapper(OuterRef("created_at") + CONVERSATION_ORDER_WINDOW, output_field=DateTimeField())
+    window_start = ExpressionWrapper(OuterRef("placed_at") - CONVERSATION_ORDER_WINDOW, output_field=DateTimeField())
+    counted_orders = Order.objects.filter(shop_id=shop.pk).exclude(state__in=ORDERS_WITHOUT_REVENUE)
+
+    followed_by_order = counted_orders.filter(
+        buyer_id=OuterRef("buyer_id"), placed_at__gte=OuterRef("created_at"), placed_at__lt=window_end
+    )
+    conversation_rows = (
+        Conversation.objects.filter(shop_id=shop.pk, created_at__gte=since)
+        .annotate(month=TruncMonth("created_at"), led=Exists(followed_by_order))
+        .order_by()
+        .values("month")
+        .annotate(conversations=Count("pk"), led_to_order=Count("pk", filter=Q(led=True)))
+    )
+    latest_conversation_before = (
+        Conversation.objects.filter(
+            shop_id=shop.pk,
+            buyer_id=OuterRef("buyer_id"),
+            created_at__lte=OuterRef("placed_at"),
+            created_at__gt=window_start,
+        )
+        .order_by("-created_at", "-pk")
+        .values("created_at")[:1]
+    )
+    order_rows = (
+        counted_orders.filter(placed_at__gte=since)
+        .annotate(conversation_began=Subquery(latest_conversation_before))
+        .filter(conversation_began__gte=since)
+        .annotate(month=TruncMonth("conversation_began"))
+        .order_by()
+        .values("month", "currency")
+        .annotate(orders=Count("pk"), revenue=Sum("total"))
+    )
+
+    by_month = {month: ConversationValueMonth(month=month) for month in months}
+    for row in conversation_rows:
+        entry = by_month.get(_month_key(row["month"]))
+        if entry is not None:
+            entry.conversations, entry.led_to_order = row["conversations"], row["led_to_order"]
+    for row in order_rows:
+        entry = by_month.get(_month_key(row["month"]))
+        if entry is not None:
+            entry.orders += row["orders"]
+            entry.revenue[row["currency"]] = entry.revenue.get(row["currency"], Decimal("0")) + row["revenue"]
+    total = ConversationValueMonth(month=months[-1])
+    for entry in by_month.values():
+        total.conversations += entry.conversations
+        total.led_to_order += entry.led_to_order
+        total.orders += entry.orders
+        for currency, amount in entry.revenue.items():
+            total.revenue[currency] = total.revenue.get(currency, Decimal("0")) + amount
+    return ConversationValue(
+        months=[by_month[month] for month in months], total=total, window_days=CONVERSATION_ORDER_WINDOW.days
     )

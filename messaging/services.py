@@ -10,16 +10,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_countries import countries
 
 from accounts.models import User
 from catalog.models import Listing
 from marketplace.images import ImageSize, process_image_upload
 from marketplace.markdown import render_markdown
 from notifications.services import mark_read_about, notify, redact_about
+from orders import services as order_services
+from orders.models import Offer, Order
 from sellers.models import Shop, ShopMember
 from sellers.selectors import is_shop_member
 
 from . import selectors
+from .access import valid_id
 from .models import (
     MESSAGE_MAX_LENGTH,
     Attachment,
@@ -167,9 +171,11 @@ def _post(
     pictures: list[dict],
     source: str,
     email_message_id: str = "",
+    offer: Offer | None = None,
 ) -> Message:
     """Write a checked message, its pictures, the conversation's newest-message mark, the
-    author's read mark and the notifications. Runs inside the caller's transaction."""
+    author's read mark and the notifications. Runs inside the caller's transaction.
+    A message carrying an `offer` notifies nobody: the offer has told its buyer already."""
     now = timezone.now()
     message = Message.objects.create(
         conversation=conversation,
@@ -179,6 +185,7 @@ def _post(
         body_html=render_markdown(body),
         source=source,
         email_message_id=email_message_id,
+        offer=offer,
         created_at=now,
     )
     stored: list[str] = []
@@ -197,7 +204,8 @@ def _post(
         ).update(last_message=message, last_message_at=now)
         conversation.last_message, conversation.last_message_at = message, now
         _advance_read_state(conversation=conversation, user=author, message_id=message.pk)
-        _notify_others(conversation=conversation, message=message, author=author, for_shop=for_shop)
+        if offer is None:
+            _notify_others(conversation=conversation, message=message, author=author, for_shop=for_shop)
     except BaseException:
         storage = Attachment._meta.get_field("image").storage
         for name in stored:
@@ -264,6 +272,56 @@ def conversation_start(
     return Started(conversation=conversation, message=message, is_new=existing is None)
 
 
+def _order_side(*, order: Order, author) -> bool:
+    """Whether `author` writes about `order` for its shop (True) or as its buyer (False);
+    PermissionDenied for anyone else."""
+    if author is None or not author.is_authenticated or not author.is_active:
+        raise PermissionDenied("Sign in to write.")
+    if order.buyer_id == author.pk:
+        return False
+    if is_shop_member(user=author, shop=order.shop):
+        return True
+    raise PermissionDenied("Only the order's buyer and the shop's people can write about it.")
+
+
+def conversation_start_about_order(
+    *, order: Order, author, body: str, attachments=(), source: str = Message.Source.WEB
+) -> Started:
+    """The order's buyer, or one of its shop's people, writes about `order`: the first message
+    opens the order's one conversation between its buyer and its shop, with the order shown at
+    its top; later ones are added to it (is_new False). The other side is notified as for any
+    message. PermissionDenied for anyone else. Refused with ValidationError, nothing stored: a
+    block either way, empty or too long text, pictures that are not acceptable, sending too
+    fast. No first-contact limit: an order is already a contact between them.
+    Takes a row lock on the buyer, as conversation_start does, so that two first messages sent
+    at once open one conversation."""
+    for_shop = _order_side(order=order, author=author)
+    if for_shop and selectors.person_block_against(by_user_id=order.buyer_id, user_id=author.pk):
+        raise ValidationError(f"{order.buyer.public_name} does not accept messages from you any more.", code="blocked")
+    if not for_shop and selectors.shop_block_against(shop_id=order.shop_id, user_id=author.pk):
+        raise ValidationError(f"{order.shop.name} does not accept messages from you.", code="blocked")
+    errors: dict[str, list[str]] = {}
+    text = _clean_body(body, errors)
+    pictures = _process_attachments(attachments, errors)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=order.buyer_id).first()
+        existing = Conversation.objects.select_related("shop", "buyer", "order").filter(order=order).first()
+        consume_send_allowance(user=author)
+        conversation = existing or Conversation.objects.create(
+            buyer_id=order.buyer_id,
+            shop_id=order.shop_id,
+            order=order,
+            subject=f"Order {order.reference} from {order.shop_name}"[:SUBJECT_MAX_LENGTH],
+            context_title=f"Order {order.reference}",
+        )
+        message = _post(
+            conversation=conversation, author=author, for_shop=for_shop, body=text, pictures=pictures, source=source
+        )
+    return Started(conversation=conversation, message=message, is_new=existing is None)
+
+
 def message_send(
     *,
     conversation: Conversation,
@@ -311,6 +369,87 @@ def message_send(
         raise
 
 
+def _offer_text(offer: Offer) -> str:
+    """What the offer's message says in the thread (and wherever messages are read as text)."""
+    currency = offer.currency
+    expiry = timezone.localtime(offer.respond_by)
+    text = (
+        f"A private offer for you: “{offer.listing.title}” for {offer.price} {currency}, shipping to "
+        f"{countries.name(offer.ship_to)} {offer.shipping_charge} {currency}, open until "
+        f"{expiry:%-d %B %Y, %H:%M} {expiry.tzname()}."
+    )
+    return f"{text}\n\n{offer.message}" if offer.message else text
+
+
+def _listing_for_offer(*, conversation: Conversation, listing_id) -> Listing:
+    """The listing an offer in `conversation` is for: the one chosen (one of the conversation's
+    shop's), or else the conversation's own."""
+    if listing_id in (None, ""):
+        if conversation.listing_id is None:
+            raise ValidationError({"listing": ["Choose the listing the offer is for."]})
+        return Listing.objects.select_related("shop").get(pk=conversation.listing_id)
+    listing = (
+        Listing.objects.select_related("shop")
+        .filter(pk=valid_id(listing_id) or 0, shop_id=conversation.shop_id)
+        .first()
+    )
+    if listing is None:
+        raise ValidationError({"listing": [f"Choose one of the listings of {conversation.shop.name}."]})
+    return listing
+
+
+def conversation_offer_make(
+    *,
+    conversation: Conversation,
+    actor,
+    price,
+    shipping_charge,
+    ship_to: str,
+    valid_days=7,
+    message: str = "",
+    listing_id=None,
+    source: str = Message.Source.WEB,
+) -> Offer:
+    """One of the shop's people makes the conversation's buyer a private offer from the thread:
+    for the conversation's listing, or `listing_id` (one of the shop's). The offer itself is
+    orders.services.private_offer_make's, with its rules and refusals (price, shipping charge,
+    country, days open, a listing on sale); it goes to this conversation's buyer and no one
+    else. It is posted in the thread as the maker's message carrying it, which brings the
+    conversation up in both inboxes and unread for the buyer, who is told once (by the offer's
+    own notification, not a second one for the message).
+
+    PermissionDenied for the buyer and anyone not of the shop; ValidationError, nothing stored,
+    for bad input, a block, or sending too fast."""
+    for_shop = _side(conversation=conversation, author=actor)
+    if not for_shop:
+        raise PermissionDenied("Only the shop's people make offers in a conversation.")
+    _refuse_if_blocked(conversation=conversation, author=actor, for_shop=for_shop)
+    listing = _listing_for_offer(conversation=conversation, listing_id=listing_id)
+    with transaction.atomic():
+        offer = order_services.private_offer_make(
+            listing=listing,
+            actor=actor,
+            buyer_username=conversation.buyer.username,
+            price=price,
+            shipping_charge=shipping_charge,
+            ship_to=ship_to,
+            valid_days=valid_days,
+            message=message,
+            conversation=conversation,
+        )
+        consume_send_allowance(user=actor)
+        _post(
+            conversation=conversation,
+            author=actor,
+            for_shop=True,
+            body=_offer_text(offer),
+            pictures=[],
+            source=source,
+            offer=offer,
+        )
+    return offer
+
+
 def message_delete(*, message: Message, actor) -> Message:
     """Take back one's own message within MESSAGING_DELETE_WINDOW of sending it: its text and
     pictures are removed, the notifications about it lose their text, and a "message deleted"
@@ -320,6 +459,11 @@ def message_delete(*, message: Message, actor) -> Message:
         raise PermissionDenied("Only the person who wrote a message can delete it.")
     if message.is_deleted:
         return message
+    if message.offer_id is not None:
+        raise ValidationError(
+            "A message with an offer stays in the conversation; withdraw the offer on its page instead.",
+            code="offer",
+        )
     window = settings.MESSAGING_DELETE_WINDOW
     minutes = int(window.total_seconds() // 60)
     if timezone.now() - message.created_at > window:

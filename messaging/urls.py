@@ -17,4 +17,12 @@ urlpatterns = [
     path("messages/<int:pk>/messages/<int:message_id>/delete/", views.message_delete, name="message_delete"),
     path("messages/<int:pk>/pictures/<int:attachment_id>/<str:size>/", views.attachment, name="attachment"),
     path("shops/<slug:slug>/messages/", views.shop_inbox, name="shop_inbox"),
+    path("messages/<int:pk>/offer/", views.conversation_offer, name="conversation_offer"),
+    path("orders/<int:pk>/message/", views.order_conversation, name="order_conversation"),
+    path(
+        "shops/<slug:slug>/dashboard/orders/<int:pk>/message/",
+        views.shop_order_conversation,
+        name="shop_order_conversation",
+    ),
+    path("shops/<slug:slug>/dashboard/conversation-value/", views.conversation_value, name="conversation_value"),
 ]

@@ -16,11 +16,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from catalog.selectors import access_listing_for_view
+from orders.selectors import access_order_for_buyer, access_order_for_shop
 from sellers.selectors import access_shop_for_edit, is_shop_member, shop_for_storefront
 
 from . import selectors, services
 from .access import SHOP, access_conversation, valid_id
-from .forms import MessageForm, ReportForm, ResolveForm, StartForm
+from .forms import ConversationOfferForm, MessageForm, ReportForm, ResolveForm, StartForm
 from .models import Attachment, Block, Conversation, ModeratorAccess, Report
 
 INBOX_PAGE_SIZE = 20
@@ -122,15 +123,72 @@ def start(request, slug: str):
     )
 
 
-# --- A conversation ----------------------------------------------------------------------------
-
-
 def _before(request) -> int | None:
     value = request.GET.get("before", "")
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
-def _conversation_page(request, access, form, *, status: int = 200):
+# --- Writing about an order ---------------------------------------------------------------------
+
+
+def _order_conversation(request, order, *, shop=None):
+    """Write about `order` (its buyer, or with `shop` one of the shop's people): the first
+    message opens its conversation; once it has one, this leads there (a message sent from here
+    meanwhile is added to it)."""
+    existing = selectors.conversation_for_order(order=order)
+    if existing is not None and request.method != "POST":
+        return redirect(existing.get_absolute_url())
+    # No subject: the order names the conversation.
+    form = MessageForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            started = services.conversation_start_about_order(
+                order=order,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                attachments=form.cleaned_data["attachments"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            other = order.buyer.public_name if shop is not None else order.shop_name
+            messages.success(request, f"Your message about order {order.reference} is on its way to {other}.")
+            return redirect(started.message.get_absolute_url())
+    return render(
+        request,
+        "messaging/start_about_order.html",
+        {"form": form, "order": order, "shop": shop, "for_shop": shop is not None},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def order_conversation(request, pk: int):
+    """The buyer writes to the shop about one of their orders."""
+    return _order_conversation(request, access_order_for_buyer(user=request.user, order_id=pk))
+
+
+@login_required
+def shop_order_conversation(request, slug: str, pk: int):
+    """One of the shop's people writes to the buyer about one of the shop's orders."""
+    shop, order = access_order_for_shop(user=request.user, slug=slug, order_id=pk)
+    return _order_conversation(request, order, shop=shop)
+
+
+# --- A conversation ----------------------------------------------------------------------------
+
+
+def _offer_form(conversation, data=None) -> ConversationOfferForm:
+    return ConversationOfferForm(
+        data,
+        prefix="offer",
+        max_days=settings.ORDERS_PRIVATE_OFFER_MAX_DAYS,
+        listings=selectors.offerable_listings(conversation=conversation),
+        initial={"listing": str(conversation.listing_id or ""), "ship_to": conversation.shop.country.code},
+    )
+
+
+def _conversation_page(request, access, form, *, offer_form=None, status: int = 200):
     conversation = access.conversation
     thread = selectors.thread(conversation=conversation, before=_before(request))
     refusal = None
@@ -154,7 +212,14 @@ def _conversation_page(request, access, form, *, status: int = 200):
         }
     else:
         blockable, blocks = [], {}
-    deletable_after = timezone.now() - settings.MESSAGING_DELETE_WINDOW
+    now = timezone.now()
+    for message in thread.messages:
+        if message.offer is not None:
+            message.offer.shown_state = selectors.offer_shown_state(message.offer, now=now)
+            message.offer.shown_label = selectors.OFFER_STATE_LABELS.get(
+                message.offer.shown_state, message.offer.get_state_display()
+            )
+    deletable_after = now - settings.MESSAGING_DELETE_WINDOW
     context = {
         "access": access,
         "conversation": conversation,
@@ -166,8 +231,12 @@ def _conversation_page(request, access, form, *, status: int = 200):
         "deletable_ids": {
             m.pk
             for m in thread.messages
-            if m.author_id == request.user.pk and not m.is_deleted and m.created_at >= deletable_after
+            if m.author_id == request.user.pk
+            and not m.is_deleted
+            and m.offer_id is None
+            and m.created_at >= deletable_after
         },
+        "offer_form": offer_form or (_offer_form(conversation) if access.for_shop and not refusal else None),
         "moderator_read_dates": selectors.moderator_read_dates(conversation=conversation),
         "is_archived": access.is_participant
         and conversation.states.filter(user=request.user, archived_at__gte=conversation.last_message_at).exists(),
@@ -199,6 +268,35 @@ def conversation(request, pk: int):
     if access.is_participant:
         services.conversation_mark_read(conversation=access.conversation, user=request.user)
     return _conversation_page(request, access, MessageForm())
+
+
+@login_required
+@require_POST
+def conversation_offer(request, pk: int):
+    """One of the shop's people makes the conversation's buyer a private offer from the thread."""
+    access = access_conversation(request.user, pk, to_write=True)
+    if not access.for_shop:
+        raise PermissionDenied("Only the shop's people make offers in a conversation.")
+    offer_form = _offer_form(access.conversation, request.POST)
+    if offer_form.is_valid():
+        data = offer_form.cleaned_data
+        try:
+            offer = services.conversation_offer_make(
+                conversation=access.conversation,
+                actor=request.user,
+                listing_id=data["listing"],
+                price=data["price"],
+                shipping_charge=data["shipping_charge"],
+                ship_to=data["ship_to"],
+                valid_days=data["valid_days"],
+                message=data["message"],
+            )
+        except ValidationError as error:
+            add_service_errors(offer_form, error)
+        else:
+            messages.success(request, f"Your private offer is on its way to {offer.buyer.public_name}.")
+            return redirect(offer.thread_message.get_absolute_url())
+    return _conversation_page(request, access, MessageForm(), offer_form=offer_form, status=400)
 
 
 @login_required
@@ -358,3 +456,14 @@ def resolve(request, report_id: int):
     else:
         messages.error(request, "Say what you decided, for the person who reported it.")
     return redirect(reverse("messaging:moderation"))
+
+
+# --- What conversations are worth to a shop ---------------------------------------------------------
+
+
+@login_required
+def conversation_value(request, slug: str):
+    """For the shop's people: how many of its conversations led to an order, and their revenue."""
+    shop = access_shop_for_edit(user=request.user, slug=slug)
+    value = selectors.conversation_value(shop=shop)
+    return render(request, "messaging/conversation_value.html", {"shop": shop, "value": value})

@@ -23,6 +23,8 @@ class Kind:
     title: str
     email: str = EmailMode.IMMEDIATE
     in_app: bool = True
+    # Sent on both channels whatever the person chose: what the law says they must be told.
+    always_sent: bool = False
 
 
 KINDS: dict[str, Kind] = {
@@ -55,6 +57,12 @@ KINDS: dict[str, Kind] = {
         Kind("shop.listed", "A new listing from a shop I follow", "{actor} listed {subject}", EmailMode.DIGEST),
         Kind("tag.listed", "A new listing carrying a tag I follow", "New under “{tag}”: {subject}", EmailMode.DIGEST),
         Kind("export.ready", "My data export is ready", "Your data export is ready to download"),
+        Kind(
+            "privacy.breach",
+            "A security incident that concerns my data",
+            "Security notice: {subject}",
+            always_sent=True,
+        ),
     ]
 }
 

@@ -12,13 +12,16 @@ class Choice:
     label: str
     in_app: bool
     email: str
+    always_sent: bool = False
 
 
 def preferences_for(*, user) -> dict[str, Choice]:
     """Every kind with `user`'s channels: their saved choice or the kind's defaults (one query)."""
     saved = {p.kind: p for p in Preference.objects.filter(user=user)}
     return {
-        slug: Choice(
+        slug: Choice(kind=slug, label=kind.label, in_app=True, email=kind.email, always_sent=True)
+        if kind.always_sent
+        else Choice(
             kind=slug,
             label=kind.label,
             in_app=saved[slug].in_app if slug in saved else kind.in_app,

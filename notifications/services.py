@@ -313,7 +313,9 @@ def mark_all_read(*, user) -> int:
 
 
 def preferences_update(*, user, choices: dict[str, dict]) -> None:
-    """Set `user`'s channels: {kind: {"in_app": bool, "email": mode}}. All or nothing."""
+    """Set `user`'s channels: {kind: {"in_app": bool, "email": mode}}. All or nothing. Kinds that
+    are always sent keep no choice (the preferences page shows them fixed): theirs are ignored."""
+    choices = {kind: choice for kind, choice in choices.items() if kind not in KINDS or not KINDS[kind].always_sent}
     errors = {}
     for kind, choice in choices.items():
         if kind not in KINDS:

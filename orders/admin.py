@@ -4,6 +4,9 @@ give a shop a commission rate of its own instead of the site-wide ORDERS_COMMISS
 from django.contrib import admin
 from django.db.models import Q
 
+from accounts.admin import PersonalDataAdminMixin
+from accounts.models import DataAccess
+
 from .models import Address, Checkout, Order, OrderDeadline, OrderEvent, OrderItem, ReturnRequest, ShopTerms
 
 
@@ -48,8 +51,14 @@ class OrderDeadlineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    """Orders change only through their lifecycle (orders.services): the admin shows them."""
+class OrderAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
+    """Orders change only through their lifecycle (orders.services): the admin shows them.
+    Opening one is logged on its buyer's privacy page."""
+
+    personal_data_what = DataAccess.What.ORDER
+
+    def person_of(self, obj):
+        return obj.buyer
 
     list_display = ["reference", "shop_name", "buyer", "state", "total", "currency", "commission", "placed_at"]
     list_filter = ["state", "currency", "payment_method"]
@@ -100,7 +109,12 @@ class ReturnRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Address)
-class AddressAdmin(admin.ModelAdmin):
+class AddressAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
+    personal_data_what = DataAccess.What.ADDRESS
+
+    def person_of(self, obj):
+        return obj.user
+
     list_display = ["full_name", "user", "city", "country", "is_default"]
     search_fields = ["user__username", "full_name", "city"]
     raw_id_fields = ["user"]

@@ -457,6 +457,10 @@ class Offer(models.Model):
     respond_by = models.DateTimeField()
     reserved_until = models.DateTimeField(null=True, blank=True)
     order = models.OneToOneField(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="offer")
+    # A private offer made in a conversation with the buyer (messaging.services.conversation_offer_make).
+    conversation = models.ForeignKey(
+        "messaging.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="offers"
+    )
     created_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -498,6 +502,10 @@ class Offer(models.Model):
             models.CheckConstraint(
                 condition=~Q(buyer=models.F("made_by")) | Q(kind=OfferKind.BUYER),
                 name="orders_private_offer_to_someone_else",
+            ),
+            models.CheckConstraint(
+                condition=Q(conversation__isnull=True) | Q(kind=OfferKind.PRIVATE),
+                name="orders_only_private_offers_in_conversations",
             ),
         ]
 

@@ -1254,11 +1254,14 @@ def private_offer_make(
     ship_to: str,
     valid_days=7,
     message: str = "",
+    conversation=None,
 ) -> Offer:
     """One of the shop's people offers one copy of `listing` to one named buyer: its own price,
     a shipping charge to the one country `ship_to` (whether or not the shop ships there
     otherwise), open for `valid_days`. Signed with the maker's name. The buyer is told; the offer
-    lives at an unguessable address only they can open, and accepting it orders the copy."""
+    lives at an unguessable address only they can open, and accepting it orders the copy.
+    `conversation` links it to the conversation it was made in (messaging.services.
+    conversation_offer_make, which has checked that it is this shop's, with this buyer)."""
     shop = listing.shop
     if not is_shop_member(user=actor, shop=shop):
         raise PermissionDenied("Only the shop's people can make its offers.")
@@ -1298,6 +1301,7 @@ def private_offer_make(
             shipping_charge=shipping_charge,
             ship_to=ship_to,
             respond_by=now + datetime.timedelta(days=days),
+            conversation=conversation,
             created_at=now,
         )
         _offer_event(

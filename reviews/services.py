@@ -1030,3 +1030,23 @@ def appeal_decide(
         current_appeal.save(update_fields=["decided_at"])
     appeal.decided_at = now
     return result
+
+
+# --- Account deletion ----------------------------------------------------------------------------------
+
+
+def author_writings_delete(*, author) -> int:
+    """Delete every review and rating `author` wrote (they deleted their account and chose to
+    take these with them), moving each counted one out of the shops' figures first. Call inside
+    the deletion's transaction; returns how many went."""
+    deleted = 0
+    with transaction.atomic():
+        for model, tally in ((Review, _tally_review), (SellerRating, _tally_rating)):
+            for subject in model.objects.select_for_update().filter(author=author).order_by("pk"):
+                if subject.is_counted:
+                    tally(subject, _counted_values(subject), -1)
+                if isinstance(subject, Review):
+                    activities_remove_for(target=subject)
+                subject.delete()
+                deleted += 1
+    return deleted

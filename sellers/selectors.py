@@ -77,9 +77,13 @@ DASHBOARD_STATUSES = ("draft", "active", "paused", "sold_out")
 
 
 def shop_for_storefront(*, slug: str) -> Shop:
-    """The shop with its people (and their user rows) loaded; Http404 if there is none."""
+    """The shop with its people (and their user rows) loaded, and whether it brought reviews
+    earned on another Plural site (accounts.EarnedElsewhere); Http404 if there is none."""
+    from accounts.models import EarnedElsewhere
+
     shop = (
         Shop.objects.filter(slug=slug)
+        .annotate(has_earned_elsewhere=Exists(EarnedElsewhere.objects.filter(shop=OuterRef("pk"))))
         .select_related("owner")
         .prefetch_related(
             Prefetch("members", queryset=ShopMember.objects.select_related("user").order_by("role", "added_at"))

@@ -175,6 +175,29 @@ def sharing_withdraw(*, user) -> SharingSettings:
     return current
 
 
+def recommendations_use_set(*, user, use_for_recommendations: bool) -> SharingSettings:
+    """Switch only whether `user`'s views and purchases count in recommendations, leaving what
+    they share as it is. Recorded like every sharing decision; switching off takes their
+    views and purchases out of every count at once."""
+    _require_person(user, "Sign in to change how your data is used.")
+    use_for_recommendations = bool(use_for_recommendations)
+    with transaction.atomic():
+        current, _ = SharingSettings.objects.select_for_update().get_or_create(user_id=user.pk)
+        stopped_using = current.use_for_recommendations and not use_for_recommendations
+        current.use_for_recommendations = use_for_recommendations
+        current.save()
+        SharingConsent.objects.create(
+            user_id=user.pk,
+            decision=SharingConsent.Decision.GIVEN if current.is_sharing else SharingConsent.Decision.WITHDRAWN,
+            wording_version=SHARING_WORDING_VERSION,
+            audiences=dict(AudienceChoice.objects.filter(user_id=user.pk).values_list("subject", "audience")),
+            use_for_recommendations=use_for_recommendations,
+        )
+        if stopped_using:
+            recommendations.person_forget(user_id=user.pk)
+    return current
+
+
 # --- Activity --------------------------------------------------------------------------------------
 
 

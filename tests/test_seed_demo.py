@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import CommandError, call_command
@@ -38,8 +40,11 @@ def test_seed_demo_holds_a_couple_of_conversations_once(eager_tasks):
         ("chiara3", False),
         ("amara1", True),
         ("bruno2", True),
+        ("bruno2", True),  # a private offer, made in the conversation
     ]
-    assert Message.objects.count() == 5
+    offer_message = about_atlas.messages.get(offer__isnull=False)
+    assert (offer_message.offer.price, offer_message.offer.buyer.username) == (Decimal("42.00"), "chiara3")
+    assert Message.objects.count() == 6
 
 
 def test_seed_demo_with_another_seed_gives_other_people():

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from messaging.models import Conversation, Message
 from sellers.models import ShopMember
@@ -46,7 +47,7 @@ def answer(person, text):
     person.get_by_role("link", name=re.compile("A Field Guide to Lichens")).click()
     person.get_by_label("Your message").fill(text)
     person.get_by_role("button", name="Send").click()
-    assert person.get_by_text(text).is_visible()
+    expect(person.get_by_text(text)).to_be_visible()
 
 
 def test_a_buyer_asks_two_shop_people_answer_and_a_blocked_buyer_cannot_write(page, live_server, eager_tasks):
@@ -55,11 +56,11 @@ def test_a_buyer_asks_two_shop_people_answer_and_a_blocked_buyer_cannot_write(pa
     bea = signed_in(page, live_server, "bea")
     bea.goto(f"/listings/{listing_id}/")
     bea.get_by_role("link", name="Ask Olive's Books about this").click()
-    assert bea.get_by_role("complementary", name="About").get_by_text("A Field Guide to Lichens").is_visible()
+    expect(bea.get_by_role("complementary", name="About").get_by_text("A Field Guide to Lichens")).to_be_visible()
     bea.get_by_label("Your message").fill("Is the lichen guide still available?")
     bea.get_by_role("button", name="Send to Olive's Books").click()
-    assert bea.get_by_text("Your message is on its way to Olive's Books.").is_visible()
-    assert bea.get_by_role("heading", name="A Field Guide to Lichens").is_visible()
+    expect(bea.get_by_text("Your message is on its way to Olive's Books.")).to_be_visible()
+    expect(bea.get_by_role("heading", name="A Field Guide to Lichens")).to_be_visible()
 
     olive = signed_in(page, live_server, "olive")
     assert messages_link(olive).text_content() == "Messages 1 unread"
@@ -70,13 +71,13 @@ def test_a_buyer_asks_two_shop_people_answer_and_a_blocked_buyer_cannot_write(pa
     bea.goto("/")
     assert messages_link(bea).text_content() == "Messages 1 unread"
     messages_link(bea).click()
-    assert bea.get_by_role("main").get_by_text("2 unread").is_visible()
+    expect(bea.get_by_role("main").get_by_text("2 unread")).to_be_visible()
     bea.get_by_role("link", name=re.compile("A Field Guide to Lichens")).click()
     thread = bea.get_by_role("list", name="Messages")
-    assert thread.get_by_text("Olive Owner for Olive's Books").is_visible()
-    assert thread.get_by_text("Yes, and it has the fold-out map.").is_visible()
-    assert thread.get_by_text("Sam Staff for Olive's Books").is_visible()
-    assert thread.get_by_text("I can post it on Monday.").is_visible()
+    expect(thread.get_by_text("Olive Owner for Olive's Books")).to_be_visible()
+    expect(thread.get_by_text("Yes, and it has the fold-out map.")).to_be_visible()
+    expect(thread.get_by_text("Sam Staff for Olive's Books")).to_be_visible()
+    expect(thread.get_by_text("I can post it on Monday.")).to_be_visible()
     assert messages_link(bea).text_content() == "Messages"
 
     # One e-mail per message to each of the others, each with its own reply address.
@@ -101,15 +102,15 @@ def test_a_buyer_asks_two_shop_people_answer_and_a_blocked_buyer_cannot_write(pa
 
     olive.reload()
     olive.get_by_role("button", name="Block Bea Buyer").click()
-    assert olive.get_by_text("Bea Buyer can no longer write to Olive's Books.").is_visible()
+    expect(olive.get_by_text("Bea Buyer can no longer write to Olive's Books.")).to_be_visible()
 
     bea.reload()
-    assert bea.get_by_text("Olive's Books does not accept messages from you.").is_visible()
+    expect(bea.get_by_text("Olive's Books does not accept messages from you.")).to_be_visible()
     assert bea.get_by_label("Your message").count() == 0
     bea.goto("/shops/olives-books/")
     bea.get_by_role("link", name="Write to Olive's Books").click()
     bea.get_by_label("Your message").fill("Why can I not write?")
     bea.get_by_role("button", name="Send to Olive's Books").click()
-    assert bea.get_by_role("alert").get_by_text("Olive's Books does not accept messages from you.").is_visible()
+    expect(bea.get_by_role("alert").get_by_text("Olive's Books does not accept messages from you.")).to_be_visible()
     assert bea.get_by_label("Your message").input_value() == "Why can I not write?"
     assert from_database(lambda: (Conversation.objects.count(), Message.objects.count())) == (1, 3)

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core import mail
 from PIL import Image
+from playwright.sync_api import expect
 
 from accounts.models import User
 from tests.e2e.conftest import from_database
@@ -23,14 +24,14 @@ def test_a_new_person_signs_up_verifies_logs_in_and_edits_their_profile(page, li
     page.fill("input[name=password1]", PASSWORD)
     page.fill("input[name=password2]", "not the same")
     page.get_by_role("button", name="Sign up").click()
-    assert page.get_by_text("You must type the same password each time.").is_visible()
+    expect(page.get_by_text("You must type the same password each time.")).to_be_visible()
     assert not from_database(User.objects.filter(username="ama").exists)
 
     page.fill("input[name=password1]", PASSWORD)
     page.fill("input[name=password2]", PASSWORD)
     page.get_by_role("button", name="Sign up").click()
     page.wait_for_url("**/accounts/confirm-email/")
-    assert page.get_by_role("heading", name="Verify Your Email Address").is_visible()
+    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
 
     # Unverified, the account cannot be used yet.
     page.goto("/accounts/login/")
@@ -49,12 +50,12 @@ def test_a_new_person_signs_up_verifies_logs_in_and_edits_their_profile(page, li
     page.fill("input[name=login]", "ama@example.com")
     page.fill("input[name=password]", "a wrong password")
     page.get_by_role("button", name="Sign In").click()
-    assert page.get_by_text("The email address and/or password you specified are not correct.").is_visible()
+    expect(page.get_by_text("The email address and/or password you specified are not correct.")).to_be_visible()
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url(f"{live_server.url}/")
     account_menu = page.get_by_role("navigation", name="Account")
-    assert account_menu.get_by_role("button", name="Log out").is_visible()
+    expect(account_menu.get_by_role("button", name="Log out")).to_be_visible()
 
     account_menu.get_by_role("link", name="Profile").click()
     page.get_by_label("Display name").fill("Ama Owusu")
@@ -65,14 +66,14 @@ def test_a_new_person_signs_up_verifies_logs_in_and_edits_their_profile(page, li
     picture.write_bytes(image_bytes(size=(900, 600)))
     page.get_by_label("Avatar").set_input_files(str(picture))
     page.get_by_role("button", name="Save profile").click()
-    assert page.get_by_text("Your profile has been saved.").is_visible()
+    expect(page.get_by_text("Your profile has been saved.")).to_be_visible()
 
     page.get_by_role("link", name="See your public profile").click()
-    assert page.get_by_role("heading", name="Ama Owusu").is_visible()
-    assert page.get_by_text("Kumasi, Ghana").is_visible()
-    assert page.get_by_text("I collect West African highlife records.").is_visible()
+    expect(page.get_by_role("heading", name="Ama Owusu")).to_be_visible()
+    expect(page.get_by_text("Kumasi, Ghana")).to_be_visible()
+    expect(page.get_by_text("I collect West African highlife records.")).to_be_visible()
     avatar = page.get_by_role("img", name="Picture of Ama Owusu")
-    assert avatar.is_visible()
+    expect(avatar).to_be_visible()
 
     ama = from_database(lambda: User.objects.get(username="ama"))
     assert avatar.get_attribute("src") == ama.avatar_large.url

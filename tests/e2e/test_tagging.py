@@ -1,6 +1,7 @@
 """A shopper tags a listing in the real browser: autocomplete while typing, a refused tag, removal."""
 
 import pytest
+from playwright.sync_api import expect
 
 from catalog import tagging
 from catalog.models import TaggedListing
@@ -37,16 +38,16 @@ def test_a_shopper_tags_with_autocomplete_sees_a_refusal_and_removes_their_tag(l
     # a tag of punctuation alone is refused, keeping what was typed
     box.fill("?!")
     page.get_by_role("button", name="Add", exact=True).click()
-    assert page.get_by_text("A tag needs at least one letter or digit").is_visible()
+    expect(page.get_by_text("A tag needs at least one letter or digit")).to_be_visible()
     assert page.get_by_label("Add a tag").input_value() == "?!"
 
     page.get_by_label("Add a tag").fill("Maps and  Charts")
     page.get_by_role("button", name="Add", exact=True).click()
-    assert page.get_by_text("Tagged “maps and charts”.").is_visible()
+    expect(page.get_by_text("Tagged “maps and charts”.")).to_be_visible()
     assert from_database(TaggedListing.objects.filter(content_object_id=listing.pk).count) == 1
     section = page.get_by_role("region", name="Tags")
-    assert section.get_by_role("link", name="maps and charts").is_visible()
+    expect(section.get_by_role("link", name="maps and charts")).to_be_visible()
 
     section.get_by_role("button", name="Remove your tag “maps and charts”").click()
-    assert page.get_by_text("Your tag was removed.").is_visible()
+    expect(page.get_by_text("Your tag was removed.")).to_be_visible()
     assert from_database(TaggedListing.objects.filter(content_object_id=listing.pk).count) == 0

@@ -248,7 +248,8 @@ def test_the_admin_does_not_show_a_cases_steps_unlogged(client, escalated):
 
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
 
-    response = client.get(f"/admin/orders/order/{escalated.order_id}/change/")
+    # The admin asks why before it opens a person's order (logged on their privacy page).
+    response = client.get(f"/admin/orders/order/{escalated.order_id}/change/", {"access_reason": "Checking a payment"})
 
     assert response.status_code == 200
     page = _text(response)

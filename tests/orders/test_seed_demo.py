@@ -35,6 +35,11 @@ def test_seed_demo_places_orders_in_every_state_once():
 def _deals():
     return (
         list(Offer.objects.order_by("pk").values_list("kind", "shop__slug", "state", "price", "counter_price")),
+        list(
+            Offer.objects.filter(conversation__isnull=False).values_list(
+                "conversation__subject", "thread_message__for_shop"
+            )
+        ),
         list(ThankYouNote.objects.order_by("pk").values_list("direction", "show_on_storefront")),
         list(Case.objects.order_by("pk").values_list("reason", "state", "proposals__remedy", "proposals__amount")),
     )
@@ -46,10 +51,13 @@ def test_seed_demo_makes_a_few_deals_once():
     call_command("seed_demo", seed=7)
 
     assert _deals() == first
-    offers, notes, cases = first
+    offers, in_conversations, notes, cases = first
+    assert in_conversations == [("The Times Atlas of the World, 1967", True)]
     assert offers == [
         ("private", "paper-heron", "open", Decimal("32.00"), None),
         ("buyer", "harbour-books", "countered", Decimal("10.00"), Decimal("11.50")),
+        # Made in a demo conversation (messaging.demo).
+        ("private", "harbour-lights-books", "open", Decimal("42.00"), None),
     ]
     assert notes == [("from_shop", False), ("from_buyer", True)]
     assert cases == [("damaged", "proposed", "partial_refund", Decimal("4.00"))]

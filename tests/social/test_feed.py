@@ -222,8 +222,9 @@ def test_the_feed_costs_the_same_whoever_and_however_many_one_follows(
     _mixed_world(buyer, count)
     page_client, api_client = signed_in(buyer), api(buyer)
 
-    # session, user, unread notifications; whether I chose what I share; the feed's ids, its activities
-    with django_assert_num_queries(6):
+    # session, user, unread notifications and conversations; whether I chose what I share;
+    # the feed's ids, its activities
+    with django_assert_num_queries(7):
         page = page_client.get("/feed/")
     # the feed's ids, then its activities (authentication is forced: no session)
     with django_assert_num_queries(2):

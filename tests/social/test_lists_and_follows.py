@@ -285,7 +285,8 @@ def test_follower_pages_cost_the_same_whatever_their_length(cast, signed_in, siz
         services.follow_create(follower=follower, person=cast["self"])
     client = signed_in(cast["stranger"])
 
-    # session, user, unread notifications; the person; the followers counted, then listed
-    with django_assert_num_queries(6):
+    # session, user, unread notifications and conversations; the person; the followers counted,
+    # then listed
+    with django_assert_num_queries(7):
         response = client.get("/people/bea/followers/")
     assert response.content.decode().count('class="person-chip"') == size

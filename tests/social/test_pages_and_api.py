@@ -79,10 +79,12 @@ def test_a_signed_in_shoppers_listing_page_costs_the_same_whatever_it_recommends
     services.favourite_add(owner=buyer, listing=others[0])
     client = signed_in(buyer)
 
-    # session, user, unread notifications; the listing page's own six (listing, images, people,
-    # categories, other copies, tags); the recommendations' three; whether the viewer's views
-    # count and the view recorded; the viewer's lists for the favourite button
-    with django_assert_num_queries(15):
+    # session, user, unread notifications and conversations; the listing page's own six (listing,
+    # images, people, categories, other copies, tags); the recommendations' three; whether the
+    # viewer's views count and the view recorded; the viewer's lists for the favourite button;
+    # the shop's order terms and the viewer's open offer; the reviews' four (reviews, tally,
+    # the shop's rating summary, its completion rate)
+    with django_assert_num_queries(22):
         response = client.get(f"/listings/{listing.pk}/")
 
     assert response.content.decode().count(" people</span></li>") == 2 * size
