@@ -198,6 +198,7 @@ def build_world(*, text=lambda name, default: default) -> World:
         ),
     )
     notification = bea.notifications.order_by("-pk").first()
+    export = account_services.export_request(user=bea)
     # Olive's authenticator app: only she may see or remove it (security keys need a browser to register).
     authenticator = TOTP.activate(olive, generate_totp_secret()).instance
 
@@ -244,6 +245,7 @@ def build_world(*, text=lambda name, default: default) -> World:
         "activity": activity,
         "import": inventory,
         "notification": notification,
+        "export": export,
         "authenticator": authenticator,
         "unsubscribe_token": unsubscribe_token(user=bea, kind="order.changed"),
         "month": timezone.now().strftime("%Y-%m"),
