@@ -133,6 +133,9 @@ REGISTRY: list[PersonalLink] = [
     ),
     PersonalLink("account.EmailAddress", "user", D, exported_in="email_addresses"),
     PersonalLink("socialaccount.SocialAccount", "user", D, exported_in="linked_accounts"),
+    # Second factors and the sessions list: security records, never exported (a secret or a key).
+    PersonalLink("mfa.Authenticator", "user", D, not_exported_because="A secret that signs you in: never copied out."),
+    PersonalLink("usersessions.UserSession", "user", D, not_exported_because="Shown on the sessions page."),
     # sellers
     PersonalLink("sellers.Shop", "owner", K, exported_in="shop", retention="For as long as the shop exists."),
     PersonalLink("sellers.ShopMember", "user", D, exported_in="shop_memberships"),
