@@ -154,6 +154,9 @@ REGISTRY: list[PersonalLink] = [
         not_exported_because="Secrets that work only on this site; your API tokens page lists them.",
         retention="Until you revoke it or delete your account.",
     ),
+    # Second factors and the sessions list: security records, never exported (a secret or a key).
+    PersonalLink("mfa.Authenticator", "user", D, not_exported_because="A secret that signs you in: never copied out."),
+    PersonalLink("usersessions.UserSession", "user", D, not_exported_because="Shown on the sessions page."),
     # sellers
     PersonalLink("sellers.Shop", "owner", K, exported_in="shop", retention="For as long as the shop exists."),
     PersonalLink("sellers.ShopMember", "user", D, exported_in="shop_memberships"),

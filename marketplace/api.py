@@ -9,6 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from sellers.selectors import ShopRequiresMFA
+
 from .selectors import site_status
 
 
@@ -27,6 +29,9 @@ def exception_handler(exc, context):
             exc = exceptions.ValidationError(detail=exc.message_dict)
         else:
             exc = exceptions.ValidationError(detail={"non_field_errors": exc.messages})
+    elif isinstance(exc, ShopRequiresMFA):
+        # The person can do something about this one: say what.
+        exc = exceptions.PermissionDenied(detail=str(exc), code="mfa_required")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)

@@ -61,6 +61,11 @@ PLURAL_BASE_URL = env.str(
 PLURAL_MAIL_DOMAIN = env.str("PLURAL_MAIL_DOMAIN", default=ALLOWED_HOSTS[0] if IS_PRODUCTION else "plural.localhost")
 SITE_ID = 1
 
+OAUTH_PROVIDERS = ("google", "github", "gitlab", "microsoft")
+OAUTH_PROVIDERS_CONFIGURED = [
+    provider for provider in OAUTH_PROVIDERS if env.str(f"PLURAL_{provider.upper()}_CLIENT_ID", default="")
+]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -80,11 +85,12 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "allauth.mfa",
+    "allauth.usersessions",
     "allauth.socialaccount.providers.openid_connect",
-    "allauth.socialaccount.providers.google",
-    "allauth.socialaccount.providers.github",
-    "allauth.socialaccount.providers.gitlab",
-    "allauth.socialaccount.providers.microsoft",
+    # Only the providers given a client id: an installed provider without one answers its
+    # login address with a server error.
+    *[f"allauth.socialaccount.providers.{provider}" for provider in OAUTH_PROVIDERS_CONFIGURED],
     # Plural as an OpenID Connect provider; its pages and tokens work only with a signing key (below).
     "allauth.idp.oidc",
     "marketplace",
@@ -101,6 +107,8 @@ TAGGIT_CASE_INSENSITIVE = True
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files (SVG icons) carry the policy too.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -110,6 +118,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Refreshes each signed-in session's address, browser and last activity (the sessions page).
+    "accounts.sessions.SessionActivityMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -340,7 +350,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -368,6 +378,14 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
 }
+# Two-factor authentication: an authenticator app (TOTP), security keys and passkeys (WebAuthn),
+# and recovery codes, for everyone; a shop may require it of its people (Shop.requires_mfa).
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = SITE_NAME
+# Browsers allow WebAuthn over plain HTTP only on localhost, as in `make run`.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not IS_PRODUCTION
+# Last activity is refreshed every few minutes by accounts.sessions, not on every request.
+USERSESSIONS_TRACK_ACTIVITY = False
 SOCIALACCOUNT_EMAIL_VERIFICATION = "optional"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_QUERY_EMAIL = True
@@ -408,7 +426,7 @@ def _social_providers() -> dict:
         )
     if oidc_apps:
         providers["openid_connect"] = {"APPS": oidc_apps}
-    for provider in ("google", "github", "gitlab", "microsoft"):
+    for provider in OAUTH_PROVIDERS:
         client_id = env.str(f"PLURAL_{provider.upper()}_CLIENT_ID", default="")
         if client_id:
             providers[provider] = {
@@ -557,6 +575,22 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Scripts and styles come only from our own static files: no inline script, no event-handler
+# attribute, so text that slips past escaping still cannot run (templates carry none).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 if IS_PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

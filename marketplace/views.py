@@ -2,6 +2,7 @@ from django.http import JsonResponse, QueryDict
 from django.shortcuts import render
 
 from accounts.selectors import people_search
+from sellers.selectors import ShopRequiresMFA
 
 from .selectors import site_status
 
@@ -105,6 +106,8 @@ def error_404(request, exception=None):
 
 
 def error_403(request, exception=None):
+    if isinstance(exception, ShopRequiresMFA):
+        return render(request, "sellers/mfa_required.html", {"shop": exception.shop}, status=403)
     if _is_api(request):
         return _api_error(
             status=403, detail="You do not have permission to perform this action.", code="permission_denied"

@@ -111,6 +111,15 @@ class VacationForm(forms.Form):
     )
 
 
+class SignInSecurityForm(forms.Form):
+    requires_mfa = forms.BooleanField(
+        required=False,
+        label="Require two-factor authentication of the shop's people",
+        help_text="Everyone who works on the shop, you included, then opens its dashboard only with an "
+        "authenticator app or a security key turned on for their account.",
+    )
+
+
 class MemberAddForm(forms.Form):
     username = forms.CharField(max_length=150, help_text="Their username on Plural.")
     title = forms.CharField(max_length=60, required=False, help_text='What they do, e.g. "Books and maps".')

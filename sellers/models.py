@@ -56,6 +56,9 @@ class Shop(models.Model):
     # Vacation
     is_on_vacation = models.BooleanField(default=False)
     vacation_message = models.CharField(max_length=280, blank=True)
+    # The owner's choice: the shop's people open its dashboard (pages and API) only with
+    # two-factor authentication turned on for their account.
+    requires_mfa = models.BooleanField(default=False)
     vacation_until = models.DateField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,5 +1,8 @@
 from decimal import Decimal
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -33,14 +36,34 @@ def is_shop_owner(*, user, shop: Shop) -> bool:
     return ShopMember.objects.filter(shop_id=shop.pk, user_id=user.pk, role=ShopMember.Role.OWNER).exists()
 
 
+class ShopRequiresMFA(PermissionDenied):
+    """The shop asks its people to use two-factor authentication, and this person has not turned it on."""
+
+    def __init__(self, shop: Shop) -> None:
+        super().__init__(
+            f"{shop.name} asks its people to use two-factor authentication: turn it on for your account "
+            "to open the shop's dashboard."
+        )
+        self.shop = shop
+
+
+def has_mfa(user) -> bool:
+    """Whether `user` signs in with a second factor (an authenticator app or a security key)."""
+    return is_mfa_enabled(user, types=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN])
+
+
 def access_shop_for_edit(*, user, slug: str) -> Shop:
     """The shop with `slug` if `user` is one of its people; Http404 for everyone else,
-    so that outsiders cannot tell a shop they may not edit from one that does not exist."""
+    so that outsiders cannot tell a shop they may not edit from one that does not exist.
+    ShopRequiresMFA (a PermissionDenied) for its people without two-factor authentication
+    when the shop requires it."""
     if user is None or not user.is_authenticated:
         raise Http404("No such shop.")
     shop = Shop.objects.filter(slug=slug, members__user_id=user.pk).select_related("owner").first()
     if shop is None:
         raise Http404("No such shop.")
+    if shop.requires_mfa and not has_mfa(user):
+        raise ShopRequiresMFA(shop)
     return shop
 
 

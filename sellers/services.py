@@ -345,3 +345,23 @@ def shop_set_vacation(
         current.save(update_fields=["is_on_vacation", "vacation_message", "vacation_until", "updated_at"])
     shop.refresh_from_db()
     return current
+
+
+def shop_set_mfa_requirement(*, shop: Shop, actor, requires_mfa: bool) -> Shop:
+    """The owner requires (or stops requiring) two-factor authentication of the shop's people
+    for its dashboard. The owner turns it on for their own account first, so that requiring it
+    never shuts them out; the others are asked to turn it on when they next open the dashboard."""
+    from .selectors import has_mfa
+
+    if not is_shop_owner(user=actor, shop=shop):
+        raise PermissionDenied("Only the shop's owner can change what its people need to sign in.")
+    if requires_mfa and not has_mfa(actor):
+        raise ValidationError(
+            {"requires_mfa": ["Turn on two-factor authentication for your own account first, then require it here."]}
+        )
+    with transaction.atomic():
+        current = Shop.objects.select_for_update().get(pk=shop.pk)
+        current.requires_mfa = bool(requires_mfa)
+        current.save(update_fields=["requires_mfa", "updated_at"])
+    shop.refresh_from_db()
+    return shop

@@ -28,6 +28,7 @@ from .forms import (
     ShopCreateForm,
     ShopDetailsForm,
     ShopPoliciesForm,
+    SignInSecurityForm,
     VacationForm,
 )
 from .models import PaymentMethod, ShopMember
@@ -171,6 +172,9 @@ def _shop_edit_forms(shop, *, bound: str | None = None, request=None):
         "vacation_form": VacationForm(data, prefix="vacation")
         if bound == "vacation"
         else VacationForm(initial=vacation_initial, prefix="vacation"),
+        "security_form": SignInSecurityForm(data, prefix="security")
+        if bound == "security"
+        else SignInSecurityForm(initial={"requires_mfa": shop.requires_mfa}, prefix="security"),
     }
 
 
@@ -178,7 +182,7 @@ def _shop_edit_forms(shop, *, bound: str | None = None, request=None):
 def shop_edit(request, slug: str):
     shop = selectors.access_shop_for_edit(user=request.user, slug=slug)
     section = request.POST.get("section") if request.method == "POST" else None
-    if section not in {"details", "policies", "vacation"}:
+    if section not in {"details", "policies", "vacation", "security"}:
         section = None
     forms = _shop_edit_forms(shop, bound=section, request=request if section else None)
     if section:
@@ -196,6 +200,8 @@ def shop_edit(request, slug: str):
                         remove_banner=data["remove_banner"],
                         **{name: data[name] for name in services.SHOP_DETAIL_FIELDS},
                     )
+                elif section == "security":
+                    services.shop_set_mfa_requirement(shop=shop, actor=request.user, requires_mfa=data["requires_mfa"])
                 elif section == "policies":
                     services.shop_update(
                         shop=shop, actor=request.user, **{name: data[name] for name in services.SHOP_POLICY_FIELDS}

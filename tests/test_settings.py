@@ -109,3 +109,23 @@ def test_production_refuses_to_start_without_required_variable(tmp_path, missing
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert missing in result.stderr
+
+
+PROVIDERS_PROBE = """
+import django
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+django.setup()
+for provider in ("google", "github"):
+    try:
+        print(provider, reverse(f"{provider}_login"))
+    except NoReverseMatch:
+        print(provider, "-")
+"""
+
+
+def test_only_configured_oauth_providers_are_installed_and_offer_a_login_address(tmp_path):
+    result = _run([sys.executable, "-c", PROVIDERS_PROBE], {"PLURAL_GITHUB_CLIENT_ID": "plural-id"}, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-3:] == ["google -", "github /accounts/github/login/", ""]

@@ -31,9 +31,7 @@ def test_a_shopper_tags_with_autocomplete_sees_a_refusal_and_removes_their_tag(l
     # typing offers the tags already in use
     box = page.get_by_label("Add a tag")
     box.press_sequentially("MAPS", delay=30)
-    page.wait_for_function(
-        "document.querySelectorAll('#tag-suggestions option').length > 0", polling=100, timeout=5_000
-    )
+    page.locator("#tag-suggestions option").first.wait_for(state="attached", timeout=5_000)
     suggestions = page.eval_on_selector_all("#tag-suggestions option", "options => options.map(o => o.value)")
     assert suggestions == ["maps and charts"]
 
