@@ -102,14 +102,23 @@ class OidcAccessTokenAuthentication(authentication.BaseAuthentication):
 
 class OidcAccessTokenScheme(OpenApiAuthenticationExtension):
     target_class = "accounts.authentication.OidcAccessTokenAuthentication"
-    name = "openIdConnect"
+    # A list of names, so that the scheme can be left out of the schema while the identity
+    # provider is off: the docs page would otherwise try to discover a provider that is not there.
+    name = ["openIdConnect"]
+
+    def get_security_requirement(self, auto_schema):
+        return super().get_security_requirement(auto_schema) if settings.PLURAL_OIDC_IDP_ENABLED else None
 
     def get_security_definition(self, auto_schema):
-        return {
-            "type": "openIdConnect",
-            "openIdConnectUrl": f"{settings.PLURAL_BASE_URL}/.well-known/openid-configuration",
-            "description": (
-                "An access token from Plural's OpenID Connect provider, where the operator enabled it. It only "
-                "reads unless the plural:write scope was granted."
-            ),
-        }
+        if not settings.PLURAL_OIDC_IDP_ENABLED:
+            return []
+        return [
+            {
+                "type": "openIdConnect",
+                "openIdConnectUrl": f"{settings.PLURAL_BASE_URL}/.well-known/openid-configuration",
+                "description": (
+                    "An access token from Plural's OpenID Connect provider, where the operator enabled it. "
+                    "It only reads unless the plural:write scope was granted."
+                ),
+            }
+        ]

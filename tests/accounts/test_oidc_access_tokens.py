@@ -97,3 +97,19 @@ def test_with_the_provider_off_access_tokens_are_not_accepted(settings, buyer):
 
     assert response.status_code == 401  # a credential nobody accepts: challenged, not taken as anonymous
     assert response.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_the_schema_offers_the_provider_only_while_it_is_on(settings, signing_key, enabled):
+    settings.IDP_OIDC_PRIVATE_KEY = signing_key if enabled else ""
+    settings.PLURAL_OIDC_IDP_ENABLED = enabled
+
+    schema = APIClient().get("/api/schema/?format=json").json()
+
+    schemes = schema["components"]["securitySchemes"]
+    assert ("openIdConnect" in schemes) is enabled
+    assert "apiToken" in schemes
+    offered = {
+        name for operation in schema["paths"]["/api/me/"].values() for entry in operation["security"] for name in entry
+    }
+    assert ("openIdConnect" in offered) is enabled

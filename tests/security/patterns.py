@@ -51,6 +51,7 @@ PK_OBJECTS = [
     ("api-shop-offer", "offer"),
     ("orders:offer_make", "listing"),
     ("orders:private_offer_make", "listing"),
+    ("orders:case_open", "order"),  # an order's problem report: the order, not a case
     ("orders:case", "case"),
     ("api-case", "case"),
     ("orders:address", "address"),
