@@ -166,12 +166,23 @@ def attach_card_tags(listings: list[Listing]) -> list[Listing]:
     return listings
 
 
+# The listing's category and its ancestors up to this depth come with the listing, so that the
+# breadcrumbs of a usual tree cost no query (a deeper one is read whole: listing_breadcrumbs).
+BREADCRUMB_JOINED_LEVELS = 4
+BREADCRUMB_JOIN = "__".join(["category", *["parent"] * (BREADCRUMB_JOINED_LEVELS - 1)])
+
+
 def access_listing_for_view(*, user, pk: int) -> Listing:
     """The listing with `pk` if `user` may see it: active and sold-out listings are public;
     drafts and paused listings only to the shop's people. Http404 for everyone else, so a
     hidden listing cannot be told from one that does not exist."""
     listing = (
-        Listing.objects.select_related("shop", "condition", "category", "work").filter(pk=pk).first()
+        # The shop's order terms and rating summary (one-to-one rows) come along: the page shows both.
+        Listing.objects.select_related(
+            "shop", "shop__order_terms", "shop__rating_summary", "condition", "work", BREADCRUMB_JOIN
+        )
+        .filter(pk=pk)
+        .first()
         if str(pk).isdigit()
         else None
     )
@@ -263,7 +274,7 @@ def listing_page(*, listing: Listing, user, country: str | None, with_tags: bool
     viewer_is_shop_person = bool(
         user is not None and user.is_authenticated and any(member.user_id == user.pk for member in members)
     )
-    breadcrumbs = category_tree().ancestors(listing.category_id, include_self=True) if listing.category_id else []
+    breadcrumbs = listing_breadcrumbs(listing)
     other_copies: list[Listing] = []
     if listing.work_id:
         # One more than shown, to know whether the work page has more to compare.
@@ -506,6 +517,30 @@ class CategoryTree:
             return []
         ids = [each.id for each in self.walk(node.children)]
         return [node.id, *ids] if include_self else ids
+
+
+def listing_breadcrumbs(listing: Listing) -> list[CategoryNode]:
+    """From the root down to the listing's category: from the ancestors that came with the
+    listing (select_related(BREADCRUMB_JOIN), no query) when they reach the root, else from the
+    whole tree (one query)."""
+    if not listing.category_id:
+        return []
+    chain: list[CategoryNode] = []
+    category = listing.category if Listing.category.is_cached(listing) else None
+    while category is not None and len(chain) < BREADCRUMB_JOINED_LEVELS:
+        chain.append(
+            CategoryNode(
+                id=category.pk,
+                name=category.name,
+                slug=category.slug,
+                parent_id=category.parent_id,
+                position=category.position,
+            )
+        )
+        if category.parent_id is None:
+            return list(reversed(chain))
+        category = category.parent if Category.parent.is_cached(category) else None
+    return category_tree().ancestors(listing.category_id, include_self=True)
 
 
 def category_tree() -> CategoryTree:

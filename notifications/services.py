@@ -18,7 +18,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from .kinds import KINDS, EmailMode, kind_for
 from .models import Delivery, Notification, Preference
-from .selectors import preferences_for
+from .selectors import choices_for_many, preferences_for
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +73,51 @@ def notify(
         if choice.email == EmailMode.IMMEDIATE:
             transaction.on_commit(lambda: enqueue_delivery(delivery_id=delivery.pk))
     return notification
+
+
+def notify_many(*, recipients, kind: str, actor=None, target=None, context: dict | None = None) -> list[Notification]:
+    """`notify` for many people at once (a shop's followers): the same notification and outbox
+    rows, written with one query for everyone's choices and one bulk insert each for the
+    notifications and the deliveries, in the caller's transaction. Call it with a batch (a few
+    hundred people), not with everyone. Returns the notifications written."""
+    spec = kind_for(kind)
+    recipients = [person for person in recipients if actor is None or person.pk != actor.pk]
+    choices = choices_for_many(user_ids=[person.pk for person in recipients], kind=kind)
+    context = dict(context or {})
+    context.setdefault("actor", actor.public_name if actor is not None else settings.SITE_NAME)
+    url = context.pop("url", None) or (target.get_absolute_url() if hasattr(target, "get_absolute_url") else "")
+    title = spec.title.format(**context)[:300]
+    target_type = ContentType.objects.get_for_model(target) if target is not None else None
+    told = [person for person in recipients if choices[person.pk].in_app or choices[person.pk].email != EmailMode.OFF]
+    notifications = Notification.objects.bulk_create(
+        Notification(
+            recipient=person,
+            kind=kind,
+            actor=actor,
+            title=title,
+            body=context.get("body", ""),
+            url=url,
+            target_type=target_type,
+            target_id=str(target.pk) if target is not None else "",
+            in_app=choices[person.pk].in_app,
+        )
+        for person in told
+    )
+    next_attempt_at = timezone.now() + SWEEP_GRACE
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(
+            notification=notification,
+            mode=choices[person.pk].email,
+            idempotency_key=f"notification-{notification.pk}-email",
+            next_attempt_at=next_attempt_at,
+        )
+        for person, notification in zip(told, notifications, strict=True)
+        if choices[person.pk].email != EmailMode.OFF and person.email
+    )
+    immediate = [delivery.pk for delivery in deliveries if delivery.mode == EmailMode.IMMEDIATE]
+    if immediate:
+        transaction.on_commit(lambda: [enqueue_delivery(delivery_id=pk) for pk in immediate])
+    return notifications
 
 
 def enqueue_delivery(*, delivery_id: int) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 from django.http import Http404
@@ -480,14 +481,32 @@ class ShopOrderFacts:
     return_window_days: int
 
 
+# The completion rate is kept in the cache per shop: every page of a listing shows it, and
+# counting six months of a large shop's orders costs more than the rest of the page. An order's
+# change of state forgets it (orders.services); the lifetime bounds the drift of the window.
+COMPLETION_CACHE_SECONDS = 600
+
+
+def completion_cache_key(shop_id: int) -> str:
+    return f"orders:completion:{shop_id}"
+
+
 def shop_order_facts(*, shop: Shop, now: datetime.datetime | None = None) -> ShopOrderFacts:
-    """The shop's completion rate and return window, in one query.
+    """The shop's completion rate and return window: one query, none when the rate is in the
+    cache and the shop's terms came with it (select_related("order_terms")).
 
     The completion rate is the share of the shop's orders of the last six months that it
     fulfilled (shipped) rather than cancelled on its side (declined, or failed to accept in
     time). Cancellations by the buyer and unpaid orders that lapsed count neither way; orders
     still open wait for an outcome. It is worked out from the orders themselves, so no one can
     write it up or down."""
+    cached = cache.get(completion_cache_key(shop.pk)) if now is None else None
+    if cached is not None:
+        fulfilled, cancelled_by_shop = cached
+        return ShopOrderFacts(
+            completion=CompletionRate(fulfilled=fulfilled, cancelled_by_shop=cancelled_by_shop),
+            return_window_days=shop_terms(shop=shop).return_window_days,
+        )
     since = (now or timezone.now()) - COMPLETION_PERIOD
     recent = Q(orders__placed_at__gte=since)
     row = (
@@ -503,6 +522,8 @@ def shop_order_facts(*, shop: Shop, now: datetime.datetime | None = None) -> Sho
         .get()
     )
     window = row["window"] if row["window"] is not None else settings.ORDERS_DEFAULT_RETURN_WINDOW_DAYS
+    if now is None:
+        cache.set(completion_cache_key(shop.pk), (row["fulfilled"], row["cancelled_by_shop"]), COMPLETION_CACHE_SECONDS)
     return ShopOrderFacts(
         completion=CompletionRate(fulfilled=row["fulfilled"], cancelled_by_shop=row["cancelled_by_shop"]),
         return_window_days=window,
@@ -524,10 +545,13 @@ def commission_rate_for(*, shop: Shop) -> Decimal:
 
 
 def shop_terms(*, shop: Shop) -> ShopTerms:
-    """The shop's order terms (the defaults when it never set any; nothing is written)."""
-    return ShopTerms.objects.filter(shop=shop).first() or ShopTerms(
-        shop=shop, return_window_days=settings.ORDERS_DEFAULT_RETURN_WINDOW_DAYS
-    )
+    """The shop's order terms (the defaults when it never set any; nothing is written): no query
+    when they came with the shop (select_related("order_terms"))."""
+    if Shop.order_terms.related.is_cached(shop):
+        terms = getattr(shop, "order_terms", None)
+    else:
+        terms = ShopTerms.objects.filter(shop=shop).first()
+    return terms or ShopTerms(shop=shop, return_window_days=settings.ORDERS_DEFAULT_RETURN_WINDOW_DAYS)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -82,6 +83,7 @@ from .selectors import (
     cart_view,
     case_late_from,
     commission_rate_for,
+    completion_cache_key,
     is_moderator,
     is_party_to_order,
     money,
@@ -654,6 +656,11 @@ def _move(order: Order, *, name: str, by: str, actor, message: str, note: str = 
         created_at=now,
     )
     _start_timers(order, now=now)
+    # The shop's completion rate changes: forgotten now, and again once this commits, in case a
+    # page read the rate from before this change in the meantime.
+    shop_id = order.shop_id
+    cache.delete(completion_cache_key(shop_id))
+    transaction.on_commit(lambda: cache.delete(completion_cache_key(shop_id)))
     return event
 
 

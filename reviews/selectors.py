@@ -484,7 +484,10 @@ def twelve_months_start(now: datetime.datetime | None = None) -> datetime.date:
 
 
 def shop_stars(*, shop: Shop) -> ShopRating:
-    """The shop's all-time figures and score, from its summary row (one query)."""
+    """The shop's all-time figures and score, from its summary row (one query, none when the row
+    came with the shop: select_related("rating_summary"))."""
+    if Shop.rating_summary.related.is_cached(shop):
+        return _shop_rating_from(getattr(shop, "rating_summary", None), shop.pk)
     return _shop_rating_from(ShopRatingSummary.objects.filter(shop_id=shop.pk).first(), shop.pk)
 
 
@@ -539,6 +542,38 @@ def review_tally(*, listing) -> Tally:
     row = ReviewTally.objects.filter(**lookup).values("review_count", "star_sum").first()
     count, total = (row["review_count"], row["star_sum"]) if row else (0, 0)
     return Tally(count=count, average=_average(total, count), scope="work" if listing.work_id else "listing")
+
+
+@dataclass(frozen=True)
+class ListingReviews:
+    tally: Tally
+    reviews: list[Review]
+    has_more: bool
+
+
+def listing_reviews_section(*, listing, sort: str, user, limit: int) -> ListingReviews:
+    """The listing page's tally and its first `limit` reviews in the order `sort`, each with
+    `viewer_voted`: one query, the tally and the viewer's votes riding along on each review.
+    No published review means a tally of none (the tally counts the same reviews)."""
+    lookup = {"work_id": listing.work_id} if listing.work_id else {"listing_id": listing.pk}
+    tally_row = ReviewTally.objects.filter(**lookup)
+    reviews = listing_reviews(listing=listing, sort=sort).annotate(
+        tally_count=Subquery(tally_row.values("review_count")[:1]),
+        tally_sum=Subquery(tally_row.values("star_sum")[:1]),
+    )
+    if _signed_in(user):
+        reviews = reviews.annotate(
+            viewer_voted=Exists(HelpfulVote.objects.filter(voter_id=user.pk, review_id=OuterRef("pk")))
+        )
+    else:
+        reviews = reviews.annotate(viewer_voted=Value(False))
+    rows = list(reviews[: limit + 1])
+    count, total = (rows[0].tally_count or 0, rows[0].tally_sum or 0) if rows else (0, 0)
+    return ListingReviews(
+        tally=Tally(count=count, average=_average(total, count), scope="work" if listing.work_id else "listing"),
+        reviews=rows[:limit],
+        has_more=len(rows) > limit,
+    )
 
 
 def review_tallies(*, listing_ids) -> dict[int, Tally]:

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
@@ -78,15 +79,30 @@ def uses_data_of(*, user) -> bool:
 def view_record(*, user, listing: Listing | None = None, work=None) -> bool:
     """`user` looked at a listing or a work page; counted by the next refresh. Nothing is
     recorded for visitors who are not signed in, or who switched the use of their data off."""
-    if not uses_data_of(user=user):
+    if user is None or not user.is_authenticated:
         return False
-    RecommendationEvent.objects.create(
-        user_id=user.pk,
-        kind=RecommendationEvent.Kind.VIEW,
-        listing_id=listing.pk if listing is not None else None,
-        work_id=work.pk if work is not None else None,
+    # One statement rather than reading the person's choice first (see uses_data_of): every
+    # page view of a signed-in shopper pays for this.
+    events, sharing = RecommendationEvent._meta, SharingSettings._meta
+    quote = connection.ops.quote_name
+    insert = (
+        f"INSERT INTO {quote(events.db_table)} (user_id, kind, listing_id, work_id, created_at) "  # noqa: S608 - our own table names
+        f"SELECT %s, %s, %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM {quote(sharing.db_table)} "
+        "WHERE user_id = %s AND NOT use_for_recommendations)"
     )
-    return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            insert,
+            [
+                user.pk,
+                RecommendationEvent.Kind.VIEW.value,
+                listing.pk if listing is not None else None,
+                work.pk if work is not None else None,
+                timezone.now(),
+                user.pk,
+            ],
+        )
+        return cursor.rowcount == 1
 
 
 def _enqueue_refresh() -> None:
@@ -424,14 +440,31 @@ def _prefixed(match: dict, prefix: str) -> dict:
 
 
 def _everyone(match: dict) -> Recommendations:
-    """Three queries: pairs by viewers, pairs by buyers, the item's totals."""
-    pairs = (
+    """Two queries: the pairs (the first SHOWN by viewers and the first SHOWN by buyers, ranked
+    in one query), the item's totals."""
+    # Pairs with enough viewers rank before those without, so the first SHOWN by viewers among
+    # the pairs with enough support of either kind are the first SHOWN with enough viewers.
+    pairs = list(
         ItemPair.objects.filter(**_prefixed(match, "item"))
         .filter(_available("other"))
+        .filter(Q(viewers__gte=MIN_SUPPORT) | Q(buyers__gte=MIN_SUPPORT))
         .select_related("other__work", "other__listing__shop")
+        .annotate(
+            viewed_rank=Window(RowNumber(), order_by=[F("viewers").desc(), F("other_id").asc()]),
+            bought_rank=Window(RowNumber(), order_by=[F("buyers").desc(), F("other_id").asc()]),
+        )
+        .filter(
+            Q(viewed_rank__lte=SHOWN, viewers__gte=MIN_SUPPORT) | Q(bought_rank__lte=SHOWN, buyers__gte=MIN_SUPPORT)
+        )
     )
-    viewed = pairs.filter(viewers__gte=MIN_SUPPORT).order_by("-viewers", "other_id")[:SHOWN]
-    bought = pairs.filter(buyers__gte=MIN_SUPPORT).order_by("-buyers", "other_id")[:SHOWN]
+    viewed = sorted(
+        (pair for pair in pairs if pair.viewers >= MIN_SUPPORT and pair.viewed_rank <= SHOWN),
+        key=lambda pair: pair.viewed_rank,
+    )
+    bought = sorted(
+        (pair for pair in pairs if pair.buyers >= MIN_SUPPORT and pair.bought_rank <= SHOWN),
+        key=lambda pair: pair.bought_rank,
+    )
     totals = ItemStats.objects.filter(**_prefixed(match, "item")).values_list("viewers", "buyers").first() or (0, 0)
     return Recommendations(
         scope=Scope.EVERYONE,
@@ -479,7 +512,7 @@ def _network(match: dict, viewer) -> Recommendations:
 
 def recommendations_for(*, viewer, scope: str, listing: Listing | None = None, work=None) -> Recommendations:
     """What to recommend beside a listing (or a work), counted over everyone or over the
-    people `viewer` follows, in a fixed number of queries (three, or four for the network)."""
+    people `viewer` follows, in a fixed number of queries (two, or four for the network)."""
     match = _item_match(listing=listing, work=work)
     if scope == Scope.NETWORK and viewer is not None and viewer.is_authenticated:
         return _network(match, viewer)

@@ -38,14 +38,16 @@ def shop_rating(shop):
 @register.simple_tag(takes_context=True)
 def listing_reviews_section(context, listing):
     """The listing page's reviews: the tally and the first few reviews of the listing and its
-    other copies, in the order the visitor chose (?reviews=...): two queries, three signed in."""
+    other copies, in the order the visitor chose (?reviews=...), with the viewer's votes: one query."""
     request = context["request"]
     sort = selectors.sort_or_default(request.GET.get("reviews"))
-    reviews = list(selectors.listing_reviews(listing=listing, sort=sort)[: LISTING_PAGE_REVIEWS + 1])
+    section = selectors.listing_reviews_section(
+        listing=listing, sort=sort, user=request.user, limit=LISTING_PAGE_REVIEWS
+    )
     return {
-        "tally": selectors.review_tally(listing=listing),
-        "reviews": selectors.attach_viewer_votes(reviews[:LISTING_PAGE_REVIEWS], user=request.user),
-        "has_more": len(reviews) > LISTING_PAGE_REVIEWS,
+        "tally": section.tally,
+        "reviews": section.reviews,
+        "has_more": section.has_more,
         "sort": sort,
         "sorts": selectors.SORT_CHOICES,
     }

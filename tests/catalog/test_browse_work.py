@@ -206,9 +206,9 @@ def test_work_page_queries_do_not_grow_with_copies(django_assert_num_queries, wo
         ListingFactory(shop=shop, work=work, price=Decimal("5.00") + number)
     client = Client()
 
-    # work, copies with shop and condition, their images; the recommendations (also looked at,
-    # also bought, the work's totals: social.recommendations)
-    with django_assert_num_queries(6):
+    # work, copies with shop and condition, their images; the recommendations (the pairs ranked
+    # by who also looked and who also bought in one query, the work's totals: social.recommendations)
+    with django_assert_num_queries(5):
         response = client.get(f"/works/{work.pk}/?country=GB")
     assert response.status_code == 200
     assert response.content.decode().count("See this copy") == size
