@@ -80,10 +80,10 @@ def test_only_the_api_explorer_may_use_inline_styles_and_never_inline_scripts(cl
 
 @pytest.mark.parametrize("template", sorted(str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*.html")))
 def test_no_template_holds_inline_script_or_handler(template):
-    if template.startswith("notifications/email/"):
-        pytest.skip("e-mails are not pages: mail readers ignore the site's policy and need inline styles")
     text = (TEMPLATES / template).read_text()
 
     assert INLINE_SCRIPT.findall(text) == []
     assert EVENT_HANDLER.findall(text) == []
-    assert STYLE_ATTRIBUTE.findall(text) == []
+    # E-mails are not pages: mail readers ignore the site's policy and need inline styles.
+    if not template.startswith("notifications/email/"):
+        assert STYLE_ATTRIBUTE.findall(text) == []
