@@ -14,6 +14,13 @@ from sellers.selectors import ShopRequiresMFA
 from .selectors import site_status
 
 
+def paginated_response(request, view, queryset, serializer_class) -> Response:
+    """One page of `queryset` in `view`'s pagination, serialized, with the page's links."""
+    paginator = view.pagination_class()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
 def exception_handler(exc, context):
     """Every API error in one of two shapes (components `Error` and `ValidationError`).
 

@@ -18,6 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from catalog.models import Listing
+from marketplace.api import paginated_response
 from sellers.models import Shop
 from sellers.selectors import access_shop_for_edit
 
@@ -574,7 +575,7 @@ class OrderListAPIView(APIView):
         responses=OrderSummarySerializer(many=True),
     )
     def get(self, request):
-        return _paginated(
+        return paginated_response(
             request,
             self,
             selectors.orders_of_buyer(user=request.user, state=request.query_params.get("state", "")),
@@ -620,12 +621,6 @@ class OrderTransitionAPIView(APIView):
 # --- The shop's orders ------------------------------------------------------------------------
 
 
-def _paginated(request, view, queryset, serializer_class, context=None):
-    paginator = view.pagination_class()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)
-
-
 class ShopOrderListAPIView(APIView):
     permission_classes = [AllowAny]  # access_shop_for_edit answers 404 to everyone but the shop's people
     pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
@@ -646,7 +641,7 @@ class ShopOrderListAPIView(APIView):
     def get(self, request, slug: str):
         shop = access_shop_for_edit(user=request.user, slug=slug)
         orders = selectors.orders_of_shop(shop=shop, state=request.query_params.get("state", ""))
-        return _paginated(request, self, orders, OrderSummarySerializer)
+        return paginated_response(request, self, orders, OrderSummarySerializer)
 
 
 class ShopOrderAPIView(APIView):
@@ -1030,7 +1025,7 @@ class ShopOfferListAPIView(APIView):
         shop = access_shop_for_edit(user=request.user, slug=slug)
         state = request.query_params.get("state", "all")
         offers = selectors.offers_of_shop(shop=shop, state="" if state == "all" else state)
-        return _paginated(request, self, offers, ShopOfferSummarySerializer)
+        return paginated_response(request, self, offers, ShopOfferSummarySerializer)
 
 
 class ShopOfferAPIView(APIView):
@@ -1079,7 +1074,9 @@ class OfferListAPIView(APIView):
         responses=BuyerOfferSummarySerializer(many=True),
     )
     def get(self, request):
-        return _paginated(request, self, selectors.offers_of_buyer(user=request.user), BuyerOfferSummarySerializer)
+        return paginated_response(
+            request, self, selectors.offers_of_buyer(user=request.user), BuyerOfferSummarySerializer
+        )
 
     @extend_schema(
         tags=["offers"],
@@ -1488,7 +1485,7 @@ class CaseListAPIView(APIView):
         responses=CaseSummarySerializer(many=True),
     )
     def get(self, request):
-        return _paginated(request, self, selectors.cases_of(user=request.user), CaseSummarySerializer)
+        return paginated_response(request, self, selectors.cases_of(user=request.user), CaseSummarySerializer)
 
 
 class CaseAPIView(APIView):
@@ -1564,4 +1561,4 @@ class ModerationCaseListAPIView(APIView):
     def get(self, request):
         if not selectors.is_moderator(request.user):
             raise Http404("No such page.")
-        return _paginated(request, self, selectors.cases_for_moderation(), CaseSummarySerializer)
+        return paginated_response(request, self, selectors.cases_for_moderation(), CaseSummarySerializer)

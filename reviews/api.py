@@ -15,6 +15,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from catalog.selectors import access_listing_for_view
+from marketplace.api import paginated_response
 from orders.selectors import access_order_for_buyer, access_order_for_shop, shop_completion_rate
 from sellers.selectors import is_shop_member, shop_for_storefront
 
@@ -296,14 +297,6 @@ class QueueSerializer(serializers.Serializer):
 # --- Helpers ---------------------------------------------------------------------------------------------
 
 
-def _paginated(request, view, queryset, serializer_class, *, prepare=None):
-    paginator = view.pagination_class()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    if prepare is not None:
-        page = prepare(page)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
-
-
 def _valid(serializer_class, request, *, partial: bool = False) -> dict:
     data = serializer_class(data=request.data, partial=partial)
     data.is_valid(raise_exception=True)
@@ -360,7 +353,7 @@ class ListingReviewsAPIView(APIView):
     def get(self, request, pk: int):
         listing = access_listing_for_view(user=request.user, pk=pk)
         reviews = selectors.listing_reviews(listing=listing, sort=request.query_params.get("sort", ""))
-        return _paginated(request, self, reviews, ReviewSerializer)
+        return paginated_response(request, self, reviews, ReviewSerializer)
 
 
 class ShopReviewsAPIView(APIView):
@@ -376,7 +369,7 @@ class ShopReviewsAPIView(APIView):
     def get(self, request, slug: str):
         shop = shop_for_storefront(slug=slug)
         reviews = selectors.shop_reviews(shop=shop, sort=request.query_params.get("sort", ""))
-        return _paginated(request, self, reviews, ReviewSerializer)
+        return paginated_response(request, self, reviews, ReviewSerializer)
 
 
 class ShopRatingsAPIView(APIView):
@@ -390,7 +383,7 @@ class ShopRatingsAPIView(APIView):
     )
     def get(self, request, slug: str):
         shop = shop_for_storefront(slug=slug)
-        return _paginated(request, self, selectors.shop_ratings(shop=shop), RatingSerializer)
+        return paginated_response(request, self, selectors.shop_ratings(shop=shop), RatingSerializer)
 
 
 class ShopRatingSummaryAPIView(APIView):
@@ -431,7 +424,7 @@ class ReviewListAPIView(APIView):
         responses=ReviewSerializer(many=True),
     )
     def get(self, request):
-        return _paginated(request, self, selectors.reviews_by(user=request.user), ReviewSerializer)
+        return paginated_response(request, self, selectors.reviews_by(user=request.user), ReviewSerializer)
 
     @extend_schema(
         tags=["reviews"],
@@ -597,7 +590,7 @@ class RatingListAPIView(APIView):
 
     @extend_schema(tags=["ratings"], summary="My ratings of shops", responses=RatingSerializer(many=True))
     def get(self, request):
-        return _paginated(request, self, selectors.ratings_by(user=request.user), RatingSerializer)
+        return paginated_response(request, self, selectors.ratings_by(user=request.user), RatingSerializer)
 
     @extend_schema(
         tags=["ratings"],
