@@ -7,6 +7,8 @@ import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
+from rest_framework.test import APIClient
 
 from marketplace import celery_app
 from tests.factories import ShopFactory, UserFactory
@@ -150,3 +152,41 @@ def other_shop(other_shop_owner):
     return ShopFactory(
         name="Oscar's Records", slug="oscars-records", owner=other_shop_owner, country="NL", currency="EUR"
     )
+
+
+@pytest.fixture
+def people(request):
+    """Look a role fixture up by name; 'anonymous' is None."""
+
+    def get(role):
+        return None if role == "anonymous" else request.getfixturevalue(role)
+
+    return get
+
+
+@pytest.fixture
+def as_user(db, people):
+    """A page client signed in as the person in `role` (anonymous for "anonymous")."""
+
+    def make(role):
+        client = Client()
+        person = people(role) if isinstance(role, str) else role
+        if person is not None:
+            client.force_login(person)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(db, people):
+    """An API client authenticated as the person in `role`."""
+
+    def make(role):
+        client = APIClient()
+        person = people(role) if isinstance(role, str) else role
+        if person is not None:
+            client.force_authenticate(person)
+        return client
+
+    return make

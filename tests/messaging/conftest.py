@@ -20,16 +20,6 @@ def conversation(buyer, shop, listing, shop_staff):
 
 
 @pytest.fixture
-def people(request):
-    """A role fixture by name; 'anonymous' is None."""
-
-    def get(role):
-        return None if role == "anonymous" else request.getfixturevalue(role)
-
-    return get
-
-
-@pytest.fixture
 def as_user(db):
     def make(person, *, csrf: bool = False):
         client = Client(enforce_csrf_checks=csrf)

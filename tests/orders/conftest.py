@@ -3,8 +3,6 @@
 from decimal import Decimal
 
 import pytest
-from django.test import Client
-from rest_framework.test import APIClient
 
 from orders import services
 from orders.models import Address, Cart, CartItem, Order, OrderDeadline, OrderEvent, OrderItem
@@ -115,44 +113,6 @@ def cart_snapshot(user):
 
 def addresses_snapshot(user):
     return list(Address.objects.filter(user=user).values())
-
-
-@pytest.fixture
-def people(request):
-    """Look a role fixture up by name; 'anonymous' is None."""
-
-    def get(role):
-        return None if role == "anonymous" else request.getfixturevalue(role)
-
-    return get
-
-
-@pytest.fixture
-def as_user(db, people):
-    """A page client signed in as the person in `role` (anonymous for "anonymous")."""
-
-    def make(role):
-        client = Client()
-        person = people(role) if isinstance(role, str) else role
-        if person is not None:
-            client.force_login(person)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def api(db, people):
-    """An API client authenticated as the person in `role`."""
-
-    def make(role):
-        client = APIClient()
-        person = people(role) if isinstance(role, str) else role
-        if person is not None:
-            client.force_authenticate(person)
-        return client
-
-    return make
 
 
 # --- Deals: offers, notes and cases -----------------------------------------------------------

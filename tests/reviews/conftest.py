@@ -5,8 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test import Client
-from rest_framework.test import APIClient
 
 from catalog.models import Work
 from notifications.models import Notification
@@ -135,37 +133,3 @@ def snapshot():
         Notification,
     )
     return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
-
-
-@pytest.fixture
-def people(request):
-    """Look a role fixture up by name; 'anonymous' is None."""
-
-    def get(role):
-        return None if role == "anonymous" else request.getfixturevalue(role)
-
-    return get
-
-
-@pytest.fixture
-def as_user(db, people):
-    def make(role):
-        client = Client()
-        person = people(role) if isinstance(role, str) else role
-        if person is not None:
-            client.force_login(person)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def api(db, people):
-    def make(role):
-        client = APIClient()
-        person = people(role) if isinstance(role, str) else role
-        if person is not None:
-            client.force_authenticate(person)
-        return client
-
-    return make
