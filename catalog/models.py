@@ -217,6 +217,31 @@ class Listing(models.Model):
             models.Index(fields=["work", "status"]),
             # Search sorted by price walks this index (keyset pagination: see catalog.search).
             models.Index(fields=["status", "price", "id"], name="catalog_listing_price_sort"),
+            # A category page: its active listings, newest first.
+            models.Index(
+                fields=["category", "-published_at", "-id"],
+                condition=Q(status="active"),
+                name="catalog_listing_category_new",
+            ),
+            # The storefront in each of its orders: the shop's listings on sale (active or sold out).
+            models.Index(
+                fields=["shop", "-published_at", "-id"],
+                condition=Q(status__in=["active", "sold_out"]),
+                name="catalog_listing_shop_new",
+            ),
+            models.Index(
+                fields=["shop", "price", "id"],
+                condition=Q(status__in=["active", "sold_out"]),
+                name="catalog_listing_shop_price",
+            ),
+            models.Index(
+                fields=["shop", "title", "id"],
+                condition=Q(status__in=["active", "sold_out"]),
+                name="catalog_listing_shop_title",
+            ),
+            # The seller dashboard: every listing of the shop (or those in one status), latest change first.
+            models.Index(fields=["shop", "-updated_at", "-id"], name="catalog_listing_shop_updated"),
+            models.Index(fields=["shop", "status", "-updated_at", "-id"], name="catalog_listing_shop_st_upd"),
         ]
 
     def __str__(self) -> str:
@@ -414,3 +439,68 @@ class WantMatch(models.Model):
 
     def __str__(self) -> str:
         return f"want {self.want_id} matched by {self.listing_id}"
+
+
+# --- Maintained counts ---------------------------------------------------------------------------
+# Counting listings per request read hundreds of thousands of rows at 1,000,000 listings (a big
+# shop's storefront, a category page, the featured shops of the home page). These rows are kept
+# by database triggers on catalog_listing and catalog_taggedlisting (migration 0008), so every
+# write counts, whatever path it takes: services, the order flow, bulk imports, COPY, the admin,
+# cascades. catalog.counters.recount_all() counts them all again from the rows (after the bench
+# generator, and nightly by catalog.tasks.reconcile_counts).
+
+
+class ShopListingCount(models.Model):
+    """How many listings a shop has in one status."""
+
+    shop = models.ForeignKey("sellers.Shop", on_delete=models.CASCADE, related_name="listing_counts")
+    status = models.CharField(max_length=10, choices=Listing.Status.choices)
+    listings = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "status"], name="catalog_shop_count_once_per_status"),
+        ]
+        indexes = [
+            # The featured shops of the home page: the most active listings first.
+            models.Index(fields=["status", "-listings"], name="catalog_shop_count_ranking"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listings} {self.status} listings of shop {self.shop_id}"
+
+
+class CategoryListingCount(models.Model):
+    """How many active listings are filed directly in a category (its page adds its descendants')."""
+
+    category = models.OneToOneField(Category, primary_key=True, on_delete=models.CASCADE, related_name="listing_count")
+    listings = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.listings} active listings in category {self.category_id}"
+
+
+class TagListingCount(models.Model):
+    """How many active listings carry a tag (each listing once, however many people applied it)."""
+
+    tag = models.OneToOneField(Tag, primary_key=True, on_delete=models.CASCADE, related_name="listing_count")
+    listings = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.listings} active listings tagged {self.tag_id}"
+
+
+class ShopTagCount(models.Model):
+    """How many of a shop's listings on sale (active or sold out) carry a tag: the storefront's
+    tag filter, most used first."""
+
+    shop = models.ForeignKey("sellers.Shop", on_delete=models.CASCADE, related_name="tag_counts")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="shop_counts")
+    listings = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "tag"], name="catalog_shop_tag_count_once")]
+        indexes = [models.Index(fields=["shop", "-listings"], name="catalog_shop_tag_count_by_uses")]
+
+    def __str__(self) -> str:
+        return f"{self.listings} listings of shop {self.shop_id} tagged {self.tag_id}"

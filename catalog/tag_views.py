@@ -15,6 +15,7 @@ from accounts.selectors import person_by_username
 from social import selectors as social_selectors
 
 from . import selectors, tagging
+from .counters import CountedPaginator
 from .tag_forms import TagApplyForm, TagHideForm, TagMergeForm, TagUnhideForm, add_service_errors
 from .views import render_listing_page
 
@@ -30,8 +31,13 @@ def _back(request, fallback: str):
     return redirect(fallback)
 
 
-def _listing_page(request, page_number, listings):
-    page = Paginator(listings, TAG_PAGE_SIZE).get_page(page_number)
+def _listing_page(request, page_number, listings, *, count: int | None = None):
+    """A page of listing cards; `count` is the number of listings when it is known already."""
+    if count is None:
+        paginator = Paginator(listings, TAG_PAGE_SIZE)
+    else:
+        paginator = CountedPaginator(listings, TAG_PAGE_SIZE, count=count)
+    page = paginator.get_page(page_number)
     page.object_list = selectors.attach_card_tags(list(page.object_list))
     return page
 
@@ -60,7 +66,13 @@ def tag_detail(request, slug: str):
         if not social_selectors.shares_with(person=tagged_by, viewer=request.user, subject="tagged"):
             raise Http404("No such person.")
     page = tagging.tag_page(tag=tag, viewer=request.user, tagged_by=tagged_by)
-    listing_page = _listing_page(request, request.GET.get("page"), tagging.tag_listings(tag=tag, tagged_by=tagged_by))
+    # Everyone's listings are counted by the maintained counts; one person's few are counted live.
+    listing_page = _listing_page(
+        request,
+        request.GET.get("page"),
+        tagging.tag_listings(tag=tag, tagged_by=tagged_by),
+        count=None if tagged_by else tagging.tag_listing_count(tag=tag),
+    )
     context = {"page": page, "tag": tag, "listing_page": listing_page, "by": tagged_by.username if tagged_by else ""}
     if page.can_moderate:
         context |= {

@@ -27,7 +27,7 @@ from notifications.services import notify
 from sellers.selectors import is_shop_member
 from social import services as social_services
 
-from . import search, selectors
+from . import counters, search, selectors
 from .models import Listing, Tag, TagFollow, TagFollowNotice, TaggedListing
 
 MAX_TAG_LENGTH = 50
@@ -43,6 +43,8 @@ RELATED_COUNT = 10
 # Related tags are counted over the listings that most recently got the tag: bounded work
 # however many listings carry it (see PERFORMANCE.md on capped candidate sets).
 RELATED_SAMPLE = 500
+# A tag page counts the people behind the tag up to this many, then says "more than".
+PEOPLE_COUNT_CAP = 1000
 PERSON_INDEX_TAGS = 40
 PERSON_INDEX_LISTINGS = 3
 
@@ -503,6 +505,8 @@ class TagPage:
     is_following: bool
     can_moderate: bool
     tagged_by: object = None
+    # More than `people` applied it: the count stopped at PEOPLE_COUNT_CAP.
+    has_more_people: bool = False
 
     @property
     def is_hidden(self) -> bool:
@@ -532,14 +536,29 @@ def related_tags(*, tag: Tag, limit: int = RELATED_COUNT) -> list[TagLink]:
     return [TagLink(name=row["main_name"], slug=row["main_slug"], uses=row["listings"]) for row in rows]
 
 
-def tag_page(*, tag: Tag, viewer, tagged_by=None) -> TagPage:
-    """What a tag's page shows around its listings, in a fixed number of queries."""
+def tag_people(*, tag: Tag, cap: int = PEOPLE_COUNT_CAP) -> tuple[int, bool]:
+    """How many people applied `tag` (or a synonym) to active listings, counted up to `cap`:
+    (count, whether there are more than `cap`). One query reading at most about `cap` of the
+    tag's applications, where counting a popular tag's people exactly read all of its
+    applications with their listings on every page view."""
     people = (
         TaggedListing.objects.filter(_of_tag(tag), content_object__status=Listing.Status.ACTIVE)
+        .order_by()
         .values("tagged_by_id")
-        .distinct()
+        .distinct()[: cap + 1]
         .count()
     )
+    return min(people, cap), people > cap
+
+
+def tag_listing_count(*, tag: Tag) -> int:
+    """How many active listings carry `tag` or one of its synonyms (the maintained counts)."""
+    return counters.active_listings_tagged(tag_ids=[tag.pk, *(pk for pk, _, _ in _synonyms(tag))])
+
+
+def tag_page(*, tag: Tag, viewer, tagged_by=None) -> TagPage:
+    """What a tag's page shows around its listings, in a fixed number of queries."""
+    people, has_more_people = tag_people(tag=tag)
     synonyms = [name for _, name, is_hidden in _synonyms(tag) if not is_hidden]
     is_following = bool(
         viewer is not None
@@ -549,6 +568,7 @@ def tag_page(*, tag: Tag, viewer, tagged_by=None) -> TagPage:
     return TagPage(
         tag=tag,
         people=people,
+        has_more_people=has_more_people,
         synonyms=synonyms,
         related=related_tags(tag=tag),
         is_following=is_following,

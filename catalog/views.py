@@ -1,12 +1,12 @@
 """The shopper's pages of the catalog: listings, works (the price comparator) and categories."""
 
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from social import recommendations
 from social.views import listing_social_context, work_social_context
 
-from . import selectors
+from . import counters, selectors
+from .counters import CountedPaginator
 
 CATEGORY_PAGE_SIZE = 24
 
@@ -59,8 +59,13 @@ def category_detail(request, pk: int, slug: str):
     page = selectors.category_page(pk=pk)
     if slug != page.category.slug:
         return redirect(page.category.url, permanent=True)
-    listings = selectors.listings_in_categories(category_ids=page.tree.descendant_ids(page.category.id))
-    paginator = Paginator(listings, CATEGORY_PAGE_SIZE)
+    category_ids = page.tree.descendant_ids(page.category.id)
+    listings = selectors.listings_in_categories(category_ids=category_ids)
+    # Counted from the maintained counts: counting the active listings of a big category took
+    # 0.3 s at 1,000,000 listings.
+    paginator = CountedPaginator(
+        listings, CATEGORY_PAGE_SIZE, count=counters.active_listings_in_categories(category_ids=category_ids)
+    )
     listing_page = paginator.get_page(request.GET.get("page"))
     listing_page.object_list = selectors.attach_card_tags(list(listing_page.object_list))
     context = {"page": page, "category": page.category, "listing_page": listing_page}

@@ -245,6 +245,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "social-refresh-trending": {"task": "social.tasks.refresh_trending", "schedule": timedelta(minutes=15)},
     "social-sweep-listing-events": {"task": "social.tasks.sweep_listing_events", "schedule": timedelta(minutes=1)},
+    # The triggers keep the listing counts exact; this only catches writes made around them.
+    "catalog-reconcile-counts": {"task": "catalog.tasks.reconcile_counts", "schedule": crontab(hour=4, minute=15)},
     "accounts-purge-expired-data": {
         "task": "accounts.tasks.purge_expired_data",
         "schedule": crontab(hour=3, minute=30),

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalog import services as listing_services
+from catalog.counters import CountedPaginator
 from catalog.models import Listing
 from social import selectors as social_selectors
 
@@ -63,8 +64,10 @@ def add_service_errors(form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, messages_)
 
 
-def _page(request, items, size: int):
-    return Paginator(items, size).get_page(request.GET.get("page"))
+def _page(request, items, size: int, *, count: int | None = None):
+    """A page of `items`; `count` is their number when it is known already (maintained counts)."""
+    paginator = Paginator(items, size) if count is None else CountedPaginator(items, size, count=count)
+    return paginator.get_page(request.GET.get("page"))
 
 
 def _query_string(request, **changes) -> str:
@@ -111,10 +114,13 @@ def storefront(request, slug: str):
     sort = request.GET.get("sort", "newest")
     if sort not in selectors.STOREFRONT_SORTS:
         sort = "newest"
+    counts = selectors.shop_listing_counts(shop=shop)
     page = _page(
         request,
         selectors.storefront_listings(shop=shop, query=query, tag_slug=tag_slug, sort=sort),
         STOREFRONT_PAGE_SIZE,
+        # Searched or filtered by a tag, the matches are counted; otherwise the counts say it.
+        count=None if query or tag_slug else selectors.storefront_listing_count(counts=counts),
     )
     page.object_list = selectors.attach_cards(page.object_list)
     members = list(shop.members.all())
@@ -310,7 +316,13 @@ def dashboard(request, slug: str):
                 add_service_errors(bulk_form, error)
             else:
                 return redirect(f"{reverse('sellers:dashboard', kwargs={'slug': shop.slug})}?{_query_string(request)}")
-    page = _page(request, selectors.dashboard_listings(shop=shop, query=query, status=status), DASHBOARD_PAGE_SIZE)
+    counts = selectors.shop_listing_counts(shop=shop)
+    page = _page(
+        request,
+        selectors.dashboard_listings(shop=shop, query=query, status=status),
+        DASHBOARD_PAGE_SIZE,
+        count=None if query else selectors.dashboard_listing_count(counts=counts, status=status),
+    )
     page.object_list = selectors.attach_cards(page.object_list)
     chosen = set(request.POST.getlist("listing_ids")) if request.method == "POST" else set()
     return render(
@@ -322,7 +334,7 @@ def dashboard(request, slug: str):
             "dashboard_query": query,
             "status": status,
             "statuses": Listing.Status.choices,
-            "counts": selectors.shop_listing_counts(shop=shop),
+            "counts": counts,
             "bulk_form": bulk_form,
             "chosen": chosen,
             "page_query": _query_string(request),
