@@ -160,7 +160,12 @@ class TaggedListing(models.Model):
                 fields=["tag", "content_object", "tagged_by"], name="catalog_tag_once_per_person_per_listing"
             ),
         ]
-        indexes = [models.Index(fields=["tagged_by", "-created_at"]), models.Index(fields=["tag", "-created_at"])]
+        indexes = [
+            models.Index(fields=["tagged_by", "-created_at"]),
+            models.Index(fields=["tag", "-created_at"]),
+            # A tag page counts the tag's people up to a cap, walking them in order through this index.
+            models.Index(fields=["tag", "tagged_by"], name="catalog_tagged_tag_person"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.tag} on {self.content_object_id} by {self.tagged_by_id}"

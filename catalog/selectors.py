@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
@@ -560,9 +561,43 @@ class CategoryPage:
         return self.category.children
 
 
+# The category with its descendants and its ancestors, in one query: the page needs no more of
+# the tree, and reading all of it (some 4,000 categories in the bench's tree) and building it
+# took more time than the rest of the page. UNION, not UNION ALL: a cycle made by hand in the
+# admin repeats rows, which UNION drops, so the walk ends.
+_CATEGORY_FAMILY_SQL = """
+    WITH RECURSIVE below(id, name, slug, parent_id, position) AS (
+        SELECT id, name, slug, parent_id, position FROM catalog_category WHERE id = %s
+        UNION
+        SELECT child.id, child.name, child.slug, child.parent_id, child.position
+        FROM catalog_category AS child JOIN below ON child.parent_id = below.id
+    ),
+    above(id, name, slug, parent_id, position) AS (
+        SELECT parent.id, parent.name, parent.slug, parent.parent_id, parent.position
+        FROM catalog_category AS parent JOIN catalog_category AS node ON node.parent_id = parent.id
+        WHERE node.id = %s
+        UNION
+        SELECT parent.id, parent.name, parent.slug, parent.parent_id, parent.position
+        FROM catalog_category AS parent JOIN above ON above.parent_id = parent.id
+    )
+    SELECT id, name, slug, parent_id, position FROM below
+    UNION
+    SELECT id, name, slug, parent_id, position FROM above
+"""
+
+
+def category_family(*, pk: int) -> CategoryTree:
+    """The part of the tree around category `pk`: its ancestors, itself and its descendants."""
+    columns = ("id", "name", "slug", "parent_id", "position")
+    with connection.cursor() as cursor:
+        cursor.execute(_CATEGORY_FAMILY_SQL, [pk, pk])
+        return CategoryTree([dict(zip(columns, row, strict=True)) for row in cursor.fetchall()])
+
+
 def category_page(*, pk) -> CategoryPage:
-    tree = category_tree()
-    node = tree.get(int(pk)) if str(pk).isdigit() else None
+    # Beyond the largest id a column holds, there is no such category (and nothing to ask the database).
+    tree = category_family(pk=int(pk)) if str(pk).isdigit() and int(pk) < 2**63 else None
+    node = tree.get(int(pk)) if tree is not None else None
     if node is None:
         raise Http404("No such category.")
     return CategoryPage(category=node, tree=tree)

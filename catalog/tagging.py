@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.http import Http404
@@ -44,7 +44,7 @@ RELATED_COUNT = 10
 # however many listings carry it (see PERFORMANCE.md on capped candidate sets).
 RELATED_SAMPLE = 500
 # A tag page counts the people behind the tag up to this many, then says "more than".
-PEOPLE_COUNT_CAP = 1000
+PEOPLE_COUNT_CAP = 100
 PERSON_INDEX_TAGS = 40
 PERSON_INDEX_LISTINGS = 3
 
@@ -536,18 +536,47 @@ def related_tags(*, tag: Tag, limit: int = RELATED_COUNT) -> list[TagLink]:
     return [TagLink(name=row["main_name"], slug=row["main_slug"], uses=row["listings"]) for row in rows]
 
 
+def _smallest_person_sql(tag_count: int, *, after_previous: bool) -> str:
+    """The smallest tagger id of the tags, above people.person when `after_previous`: one
+    probe of the (tag, tagged_by) index per tag."""
+    above = " AND tagged_by_id > people.person" if after_previous else ""
+    probe = f"SELECT min(tagged_by_id) FROM catalog_taggedlisting WHERE tag_id = %s{above}"  # noqa: S608 - no values
+    probes = [probe] * tag_count
+    if tag_count == 1:
+        return f"({probes[0]})"
+    candidates = " UNION ALL ".join(f"SELECT ({probe}) AS person" for probe in probes)
+    return f"(SELECT min(person) FROM ({candidates}) AS candidates)"  # noqa: S608 - no values
+
+
 def tag_people(*, tag: Tag, cap: int = PEOPLE_COUNT_CAP) -> tuple[int, bool]:
     """How many people applied `tag` (or a synonym) to active listings, counted up to `cap`:
-    (count, whether there are more than `cap`). One query reading at most about `cap` of the
-    tag's applications, where counting a popular tag's people exactly read all of its
-    applications with their listings on every page view."""
-    people = (
-        TaggedListing.objects.filter(_of_tag(tag), content_object__status=Listing.Status.ACTIVE)
-        .order_by()
-        .values("tagged_by_id")
-        .distinct()[: cap + 1]
-        .count()
-    )
+    (count, whether there are more than `cap`). One query.
+
+    Counting a popular tag's people exactly read all of its applications with their listings
+    on every view of its page (0.8 s for 290,000 applications by 82,000 people). Here the
+    people are walked in id order, one index probe each (a recursive "loose index scan", which
+    a DISTINCT cannot do: the first thousand people of that tag had 78,000 applications of it),
+    each kept if they applied it to an active listing, and the walk stops after cap + 1."""
+    tag_ids = [tag.pk, *(pk for pk, _, _ in _synonyms(tag))]
+    in_tags = ", ".join(["%s"] * len(tag_ids))
+    sql = f"""
+        WITH RECURSIVE people(person) AS (
+            SELECT {_smallest_person_sql(len(tag_ids), after_previous=False)}
+            UNION ALL
+            SELECT {_smallest_person_sql(len(tag_ids), after_previous=True)} FROM people WHERE people.person IS NOT NULL
+        )
+        SELECT count(*) FROM (
+            SELECT person FROM people WHERE person IS NOT NULL AND EXISTS (
+                SELECT 1 FROM catalog_taggedlisting AS application
+                JOIN catalog_listing AS listing ON listing.id = application.content_object_id
+                WHERE application.tag_id IN ({in_tags}) AND application.tagged_by_id = people.person
+                AND listing.status = %s
+            )
+            LIMIT %s
+        ) AS counted"""  # noqa: S608 - only placeholders are filled in
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*tag_ids, *tag_ids, *tag_ids, Listing.Status.ACTIVE, cap + 1])
+        people = cursor.fetchone()[0]
     return min(people, cap), people > cap
 
 
