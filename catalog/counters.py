@@ -35,23 +35,31 @@ from django.utils.functional import cached_property
 
 ON_SALE = ("active", "sold_out")
 _ON_SALE_SQL = "('active', 'sold_out')"
-_ACTIVE_SQL = "('active')"
 
 # --- PostgreSQL triggers ----------------------------------------------------------------------------
 
 
-def _pg_apply(table: str, keys: tuple[str, ...], summed: str) -> str:
-    """Add the deltas of `summed` (keys…, delta) to `table`: falls by UPDATE, rises by upsert."""
-    columns = ", ".join(keys)
-    match = " AND ".join(f"counted.{key} = summed.{key}" for key in keys)
-    return f"""
-    WITH summed AS ({summed}),
-    lowered AS (
-        UPDATE {table} AS counted SET listings = counted.listings + summed.delta
-        FROM summed WHERE summed.delta < 0 AND {match}
-    )
-    INSERT INTO {table} ({columns}, listings) SELECT {columns}, delta FROM summed WHERE delta > 0
-    ON CONFLICT ({columns}) DO UPDATE SET listings = {table}.listings + EXCLUDED.listings;"""
+def _pg_statement(shared: dict[str, str], targets: list[tuple[str, tuple[str, ...], str]]) -> str:
+    """One statement computing the `shared` row sets once (materialised) and adding each
+    target's deltas (a query giving keys… and delta) to its table: falls by UPDATE, rises by
+    upsert. The last target's upsert is the statement itself (PostgreSQL keeps data-modifying
+    WITH queries to the top level of a statement)."""
+    parts = [f"{name} AS MATERIALIZED ({sql})" for name, sql in shared.items()]
+    for number, (table, keys, summed) in enumerate(targets):
+        columns = ", ".join(keys)
+        match = " AND ".join(f"counted.{key} = summed.{key}" for key in keys)
+        parts.append(f"summed_{number} AS ({summed})")
+        parts.append(
+            f"lowered_{number} AS (UPDATE {table} AS counted SET listings = counted.listings + summed.delta "
+            f"FROM summed_{number} AS summed WHERE summed.delta < 0 AND {match})"
+        )
+        raise_counts = (
+            f"INSERT INTO {table} ({columns}, listings) SELECT {columns}, delta FROM summed_{number} "
+            f"WHERE delta > 0 ON CONFLICT ({columns}) DO UPDATE SET listings = {table}.listings + EXCLUDED.listings"
+        )
+        if number < len(targets) - 1:
+            parts.append(f"raised_{number} AS ({raise_counts})")
+    return "\n    WITH " + ",\n    ".join(parts) + f"\n    {raise_counts};"
 
 
 def _pg_changes(operation: str, columns: str) -> str:
@@ -64,78 +72,85 @@ def _pg_changes(operation: str, columns: str) -> str:
 
 
 def _pg_listing_body(operation: str) -> str:
-    changes = _pg_changes(operation, "id, shop_id, category_id, status")
-
-    def listings_whose(statuses: str) -> str:
-        # The listings that came into (+1) or left (-1) these statuses, with the distinct tags they carry.
-        return f"""
-            SELECT flipped.id, flipped.shop_id, flipped.sign, carried.tag_id
+    shared = {
+        "changes": _pg_changes(operation, "id, shop_id, category_id, status"),
+        # The listings that came into (+1) or left (-1) a status of sale, with the distinct tags they carry.
+        "tagged": f"""
+            SELECT flipped.shop_id, flipped.status, flipped.sign, carried.tag_id
             FROM (
-                SELECT id, shop_id, sum(sign) AS sign FROM ({changes}) AS changes
-                WHERE status IN {statuses} GROUP BY id, shop_id HAVING sum(sign) <> 0
+                SELECT id, shop_id, status, sum(sign) AS sign FROM changes
+                WHERE status IN {_ON_SALE_SQL} GROUP BY id, shop_id, status HAVING sum(sign) <> 0
             ) AS flipped
             CROSS JOIN LATERAL (
                 SELECT DISTINCT tag_id FROM catalog_taggedlisting WHERE content_object_id = flipped.id
-            ) AS carried"""
-
-    return "".join(
+            ) AS carried""",
+    }
+    return _pg_statement(
+        shared,
         [
-            _pg_apply(
+            (
                 "catalog_shoplistingcount",
                 ("shop_id", "status"),
-                f"SELECT shop_id, status, sum(sign) AS delta FROM ({changes}) AS changes "
+                "SELECT shop_id, status, sum(sign) AS delta FROM changes "
                 "GROUP BY shop_id, status HAVING sum(sign) <> 0",
             ),
-            _pg_apply(
+            (
                 "catalog_categorylistingcount",
                 ("category_id",),
-                f"SELECT category_id, sum(sign) AS delta FROM ({changes}) AS changes "
+                "SELECT category_id, sum(sign) AS delta FROM changes "
                 "WHERE status = 'active' AND category_id IS NOT NULL GROUP BY category_id HAVING sum(sign) <> 0",
             ),
-            _pg_apply(
+            (
                 "catalog_taglistingcount",
                 ("tag_id",),
-                f"SELECT tag_id, sum(sign) AS delta FROM ({listings_whose(_ACTIVE_SQL)}) AS tagged "
+                "SELECT tag_id, sum(sign) AS delta FROM tagged WHERE status = 'active' "
                 "GROUP BY tag_id HAVING sum(sign) <> 0",
             ),
-            _pg_apply(
+            (
                 "catalog_shoptagcount",
                 ("shop_id", "tag_id"),
-                f"SELECT shop_id, tag_id, sum(sign) AS delta FROM ({listings_whose(_ON_SALE_SQL)}) AS tagged "
-                "GROUP BY shop_id, tag_id HAVING sum(sign) <> 0",
+                "SELECT shop_id, tag_id, sum(sign) AS delta FROM tagged GROUP BY shop_id, tag_id HAVING sum(sign) <> 0",
             ),
-        ]
+        ],
     )
 
 
 def _pg_application_body(operation: str) -> str:
-    changes = _pg_changes(operation, "tag_id, content_object_id")
-    # A listing carries a tag while at least one application of it remains: a (tag, listing)
-    # pair counts +1 when it goes from none to some applications in this statement, -1 back.
-    flipped = f"""
-        SELECT pairs.tag_id, pairs.content_object_id,
-               (now.applications > 0)::int - ((now.applications - pairs.net) > 0)::int AS sign
-        FROM (
-            SELECT tag_id, content_object_id, sum(sign) AS net FROM ({changes}) AS changes
-            GROUP BY tag_id, content_object_id HAVING sum(sign) <> 0
-        ) AS pairs
-        CROSS JOIN LATERAL (
-            SELECT count(*) AS applications FROM catalog_taggedlisting AS application
-            WHERE application.tag_id = pairs.tag_id AND application.content_object_id = pairs.content_object_id
-        ) AS now"""
-    return _pg_apply(
-        "catalog_taglistingcount",
-        ("tag_id",),
-        f"SELECT flipped.tag_id, sum(flipped.sign) AS delta FROM ({flipped}) AS flipped "
-        "JOIN catalog_listing AS listing ON listing.id = flipped.content_object_id "
-        "WHERE flipped.sign <> 0 AND listing.status = 'active' GROUP BY flipped.tag_id HAVING sum(flipped.sign) <> 0",
-    ) + _pg_apply(
-        "catalog_shoptagcount",
-        ("shop_id", "tag_id"),
-        f"SELECT listing.shop_id, flipped.tag_id, sum(flipped.sign) AS delta FROM ({flipped}) AS flipped "
-        "JOIN catalog_listing AS listing ON listing.id = flipped.content_object_id "
-        f"WHERE flipped.sign <> 0 AND listing.status IN {_ON_SALE_SQL} "
-        "GROUP BY listing.shop_id, flipped.tag_id HAVING sum(flipped.sign) <> 0",
+    shared = {
+        "changes": _pg_changes(operation, "tag_id, content_object_id"),
+        # A listing carries a tag while at least one application of it remains: a (tag, listing)
+        # pair counts +1 when it goes from none to some applications in this statement, -1 back;
+        # only listings on sale count anywhere.
+        "flipped": f"""
+            SELECT pairs.tag_id, listing.shop_id, listing.status,
+                   (now.applications > 0)::int - ((now.applications - pairs.net) > 0)::int AS sign
+            FROM (
+                SELECT tag_id, content_object_id, sum(sign) AS net FROM changes
+                GROUP BY tag_id, content_object_id HAVING sum(sign) <> 0
+            ) AS pairs
+            CROSS JOIN LATERAL (
+                SELECT count(*) AS applications FROM catalog_taggedlisting AS application
+                WHERE application.tag_id = pairs.tag_id AND application.content_object_id = pairs.content_object_id
+            ) AS now
+            JOIN catalog_listing AS listing ON listing.id = pairs.content_object_id
+            WHERE listing.status IN {_ON_SALE_SQL}""",
+    }
+    return _pg_statement(
+        shared,
+        [
+            (
+                "catalog_taglistingcount",
+                ("tag_id",),
+                "SELECT tag_id, sum(sign) AS delta FROM flipped WHERE status = 'active' "
+                "GROUP BY tag_id HAVING sum(sign) <> 0",
+            ),
+            (
+                "catalog_shoptagcount",
+                ("shop_id", "tag_id"),
+                "SELECT shop_id, tag_id, sum(sign) AS delta FROM flipped "
+                "GROUP BY shop_id, tag_id HAVING sum(sign) <> 0",
+            ),
+        ],
     )
 
 
