@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import CharField, F, QuerySet
@@ -106,7 +106,10 @@ def notify_audience(*, audience: QuerySet, kind: str, actor=None, target=None, c
     users = get_user_model()._meta.db_table
     notifications, deliveries = Notification._meta.db_table, Delivery._meta.db_table
     choice_join, choice_params, in_app, email = _choice_sql(spec)
-    audience_sql, audience_params = audience.order_by().query.get_compiler(using=audience.db).as_sql()
+    try:
+        audience_sql, audience_params = audience.order_by().query.get_compiler(using=audience.db).as_sql()
+    except EmptyResultSet:  # e.g. `pk__in=[]`: nobody to tell, nothing to ask the database
+        return 0
     not_the_actor, actor_params = ("AND u.id <> %s", [actor.pk]) if actor is not None else ("", [])
     with connection.cursor() as cursor:
         cursor.execute(

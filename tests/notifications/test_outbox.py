@@ -204,5 +204,3 @@ def test_a_notification_with_a_reply_address_is_mailed_with_it_as_reply_to(
     assert "Answer by replying to this e-mail" in smtp_server.mailbox.text(answerable)
     assert plain["Reply-To"] is None
     assert services.REPLY_MARKER not in smtp_server.mailbox.text(plain)
-
-
