@@ -67,7 +67,7 @@ MAX_LIST_NAME_LENGTH = 80
 MAX_LISTS_PER_PERSON = 100
 # Followers, favouriters: how many people one transaction of a listing event tells.
 # notify_audience writes a batch set-based in two queries, whatever its size.
-FANOUT_BATCH = 20_000
+FANOUT_BATCH = 50_000
 
 
 def _require_person(user, message: str) -> None:

@@ -557,6 +557,7 @@ def measure_fanout(*, cast: Cast) -> dict:
             published_at=timezone.now(),
         )
         event = ListingEvent.objects.create(listing=listing, kind=ListingEvent.Kind.ON_SALE, is_new=True)
+    listing.get_absolute_url()  # a running worker has loaded its URLconf (the first reverse() imports it)
     before = Notification.objects.count()
     started = time.perf_counter()
     social_services.listing_event_process(event_id=event.pk)
