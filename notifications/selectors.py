@@ -31,21 +31,6 @@ def preferences_for(*, user) -> dict[str, Choice]:
     }
 
 
-def choices_for_many(*, user_ids, kind: str) -> dict[int, Choice]:
-    """Each of these people's channels for `kind`: their saved choice or the kind's defaults
-    (one query, none for a kind that is always sent)."""
-    spec = KINDS[kind]
-    default = Choice(kind=kind, label=spec.label, in_app=True, email=spec.email, always_sent=True)
-    if spec.always_sent:
-        return dict.fromkeys(user_ids, default)
-    default = Choice(kind=kind, label=spec.label, in_app=spec.in_app, email=spec.email)
-    choices = dict.fromkeys(user_ids, default)
-    saved = Preference.objects.filter(user_id__in=list(user_ids), kind=kind).values_list("user_id", "in_app", "email")
-    for user_id, in_app, email in saved:
-        choices[user_id] = Choice(kind=kind, label=spec.label, in_app=in_app, email=email)
-    return choices
-
-
 def notifications_for(*, user, unread_only: bool = False):
     notifications = Notification.objects.filter(recipient=user, in_app=True).select_related("actor")
     if unread_only:

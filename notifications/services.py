@@ -1,24 +1,28 @@
 """Writing notifications, delivering them and recording people's choices."""
 
+import json
 import logging
+import smtplib
+import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
-from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.db.models import CharField, F, Q, QuerySet
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection, transaction
+from django.db.models import CharField, F, QuerySet
 from django.db.models.functions import Cast
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from .kinds import KINDS, EmailMode, kind_for
 from .models import Delivery, Notification, Preference
-from .selectors import choices_for_many, preferences_for
+from .selectors import preferences_for
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +31,15 @@ LEASE = timedelta(minutes=5)
 # Deliveries are handed to a worker at commit; the sweeper only steps in after this.
 SWEEP_GRACE = timedelta(minutes=2)
 MAX_ATTEMPTS = 10
+# A worker takes no new e-mail this close to the end of its lease: the last one it hands to
+# the mail server must be accepted before another worker may take it.
+LEASE_MARGIN = timedelta(seconds=30)
+# Immediate e-mails per task: one claim, one query for their rows and one mail connection each.
+DRAIN_BATCH = 200
+# How long e-mails the mail server accepted may wait to be marked sent (see deliver_emails).
+SENT_MARK_EVERY = 0.05
+# The mail server refused this e-mail but kept the connection: the batch goes on.
+MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 # Heads e-mails that can be answered by e-mail; whatever a reply quotes from this line on is
 # not part of the answer (messaging.email_replies cuts there).
@@ -71,77 +84,143 @@ def notify(
             next_attempt_at=timezone.now() + SWEEP_GRACE,
         )
         if choice.email == EmailMode.IMMEDIATE:
-            transaction.on_commit(lambda: enqueue_delivery(delivery_id=delivery.pk))
+            transaction.on_commit(lambda: enqueue_deliveries(delivery_ids=[delivery.pk]))
     return notification
 
 
-def notify_many(*, recipients, kind: str, actor=None, target=None, context: dict | None = None) -> list[Notification]:
-    """`notify` for many people at once (a shop's followers): the same notification and outbox
-    rows, written with one query for everyone's choices and one bulk insert each for the
-    notifications and the deliveries, in the caller's transaction. Call it with a batch (a few
-    hundred people), not with everyone. Returns the notifications written."""
+def notify_audience(*, audience: QuerySet, kind: str, actor=None, target=None, context: dict | None = None) -> int:
+    """`notify` for many people at once (a batch of a shop's followers): `audience` is a
+    queryset of user ids (e.g. `.values("follower_id")`), and each of them gets what notify()
+    would give them: their own choice for `kind` or its defaults, nothing when they turned both
+    channels off or are the actor, no e-mail without an address.
+
+    Written set-based in the caller's transaction, one INSERT ... SELECT for the notifications
+    and one for their deliveries whatever the number of people, so no row is built in Python.
+    The immediate e-mails are handed to the workers after commit, DRAIN_BATCH per task.
+    Returns how many people were told."""
     spec = kind_for(kind)
-    recipients = [person for person in recipients if actor is None or person.pk != actor.pk]
-    choices = choices_for_many(user_ids=[person.pk for person in recipients], kind=kind)
     context = dict(context or {})
     context.setdefault("actor", actor.public_name if actor is not None else settings.SITE_NAME)
     url = context.pop("url", None) or (target.get_absolute_url() if hasattr(target, "get_absolute_url") else "")
-    title = spec.title.format(**context)[:300]
-    target_type = ContentType.objects.get_for_model(target) if target is not None else None
-    told = [person for person in recipients if choices[person.pk].in_app or choices[person.pk].email != EmailMode.OFF]
-    notifications = Notification.objects.bulk_create(
-        Notification(
-            recipient=person,
-            kind=kind,
-            actor=actor,
-            title=title,
-            body=context.get("body", ""),
-            url=url,
-            target_type=target_type,
-            target_id=str(target.pk) if target is not None else "",
-            in_app=choices[person.pk].in_app,
-        )
-        for person in told
-    )
-    next_attempt_at = timezone.now() + SWEEP_GRACE
-    deliveries = Delivery.objects.bulk_create(
-        Delivery(
-            notification=notification,
-            mode=choices[person.pk].email,
-            idempotency_key=f"notification-{notification.pk}-email",
-            next_attempt_at=next_attempt_at,
-        )
-        for person, notification in zip(told, notifications, strict=True)
-        if choices[person.pk].email != EmailMode.OFF and person.email
-    )
-    immediate = [delivery.pk for delivery in deliveries if delivery.mode == EmailMode.IMMEDIATE]
-    if immediate:
-        transaction.on_commit(lambda: [enqueue_delivery(delivery_id=pk) for pk in immediate])
-    return notifications
-
-
-def enqueue_delivery(*, delivery_id: int) -> bool:
-    """Hand a delivery to a worker. With the broker away the delivery simply waits in the
-    outbox (the sweeper retries), so whatever the caller was doing still succeeds."""
-    from .tasks import send_email_delivery
-
+    now = timezone.now()
+    users = get_user_model()._meta.db_table
+    notifications, deliveries = Notification._meta.db_table, Delivery._meta.db_table
+    choice_join, choice_params, in_app, email = _choice_sql(spec)
     try:
-        send_email_delivery.apply_async(args=[delivery_id], retry=False)
-    except (BrokerError, OSError):  # the outbox row is the source of truth: the sweeper tries again
-        logger.warning("notification delivery %s stays in the outbox: the broker is unreachable", delivery_id)
-        return False
-    return True
+        audience_sql, audience_params = audience.order_by().query.get_compiler(using=audience.db).as_sql()
+    except EmptyResultSet:  # e.g. `pk__in=[]`: nobody to tell, nothing to ask the database
+        return 0
+    not_the_actor, actor_params = ("AND u.id <> %s", [actor.pk]) if actor is not None else ("", [])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {notifications}
+                    (recipient_id, kind, actor_id, title, body, url, target_type_id, target_id, in_app, reply_to,
+                     created_at)
+                SELECT u.id, %s, %s, %s, %s, %s, %s, %s, {in_app}, '', %s
+                FROM {users} u {choice_join}
+                WHERE u.id IN ({audience_sql}) {not_the_actor} AND ({in_app} OR {email} <> '{EmailMode.OFF}')
+                RETURNING id""",  # noqa: S608 - our own names and constants; values are parameters
+            [
+                kind,
+                actor.pk if actor is not None else None,
+                spec.title.format(**context)[:300],
+                context.get("body", ""),
+                url,
+                ContentType.objects.get_for_model(target).pk if target is not None else None,
+                str(target.pk) if target is not None else "",
+                connection.ops.adapt_datetimefield_value(now),
+                *choice_params,
+                *audience_params,
+                *actor_params,
+            ],
+        )
+        notification_ids = [row[0] for row in cursor.fetchall()]
+        if not notification_ids:
+            return 0
+        written_sql, written_params = _id_set_sql(notification_ids)
+        cursor.execute(
+            f"""INSERT INTO {deliveries}
+                    (notification_id, channel, mode, idempotency_key, status, attempts, next_attempt_at, digest_key,
+                     last_error, created_at)
+                SELECT n.id, 'email', {email}, 'notification-' || CAST(n.id AS TEXT) || '-email',
+                       '{Delivery.Status.PENDING}', 0, %s, '', '', %s
+                FROM {notifications} n JOIN {users} u ON u.id = n.recipient_id {choice_join}
+                WHERE n.id IN ({written_sql}) AND u.email <> '' AND {email} <> '{EmailMode.OFF}'
+                RETURNING id, mode""",  # noqa: S608 - our own names and constants; values are parameters
+            [
+                connection.ops.adapt_datetimefield_value(now + SWEEP_GRACE),
+                connection.ops.adapt_datetimefield_value(now),
+                *choice_params,
+                *written_params,
+            ],
+        )
+        immediate = [pk for pk, mode in cursor.fetchall() if mode == EmailMode.IMMEDIATE]
+    if immediate:
+        transaction.on_commit(lambda: enqueue_deliveries(delivery_ids=immediate))
+    return len(notification_ids)
+
+
+def _choice_sql(spec) -> tuple[str, list, str, str]:
+    """How notify_audience's SQL reads each person `u`'s channels for the kind `spec`: the join
+    to their saved choice (and its parameters), and the in-app and e-mail expressions, with the
+    kind's defaults where they saved none (as selectors.preferences_for). A kind that is always
+    sent reads no choice. The defaults are the registry's own constants, never input."""
+    if spec.always_sent:
+        return "", [], "TRUE", f"'{spec.email}'"
+    join = f"LEFT JOIN {Preference._meta.db_table} p ON p.user_id = u.id AND p.kind = %s"
+    in_app = f"COALESCE(p.in_app, {'TRUE' if spec.in_app else 'FALSE'})"
+    return join, [spec.slug], in_app, f"COALESCE(p.email, '{spec.email}')"
+
+
+def _id_set_sql(ids: list[int]) -> tuple[str, list]:
+    """A subquery of these ids passed as one parameter (a JSON array): tens of thousands of
+    placeholders would pass the databases' limits on parameters (SQLite: 32,766)."""
+    if connection.vendor == "postgresql":
+        return "SELECT CAST(value AS bigint) FROM json_array_elements_text(CAST(%s AS json))", [json.dumps(ids)]
+    return "SELECT value FROM json_each(%s)", [json.dumps(ids)]
+
+
+def enqueue_deliveries(*, delivery_ids: list[int]) -> int:
+    """Hand deliveries to the workers, DRAIN_BATCH per task; returns how many were handed over.
+    With the broker away they simply wait in the outbox (the sweeper retries), so whatever the
+    caller was doing still succeeds."""
+    from .tasks import send_email_deliveries
+
+    handed = 0
+    for start in range(0, len(delivery_ids), DRAIN_BATCH):
+        batch = delivery_ids[start : start + DRAIN_BATCH]
+        try:
+            send_email_deliveries.apply_async(args=[batch], retry=False)
+        except (BrokerError, OSError):  # the outbox row is the source of truth: the sweeper tries again
+            logger.warning("%s notification deliveries stay in the outbox: the broker is unreachable", len(batch))
+            return handed
+        handed += len(batch)
+    return handed
 
 
 # --- Delivering ------------------------------------------------------------------------------
 
 
-def _claim(*, pks, now) -> int:
-    """Take the deliveries for this worker: pending ones, or ones whose last worker's lease ran out."""
-    claimable = Q(status=Delivery.Status.PENDING) | Q(status=Delivery.Status.SENDING, lease_until__lt=now)
-    return Delivery.objects.filter(claimable, pk__in=pks).update(
-        status=Delivery.Status.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1
-    )
+def _claim(*, pks, now) -> list[int]:
+    """Take the deliveries for this worker: pending ones, or ones whose last worker's lease ran
+    out. One UPDATE ... RETURNING, so two workers claiming at once get disjoint sets."""
+    ids_sql, ids_params = _id_set_sql(list(pks))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {Delivery._meta.db_table}
+                SET status = %s, lease_until = %s, attempts = attempts + 1
+                WHERE id IN ({ids_sql}) AND (status = %s OR (status = %s AND lease_until < %s))
+                RETURNING id""",  # noqa: S608 - our own names; values are parameters
+            [
+                Delivery.Status.SENDING,
+                connection.ops.adapt_datetimefield_value(now + LEASE),
+                *ids_params,
+                Delivery.Status.PENDING,
+                Delivery.Status.SENDING,
+                connection.ops.adapt_datetimefield_value(now),
+            ],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _release(*, pks, error: Exception) -> None:
@@ -159,6 +238,21 @@ def _release(*, pks, error: Exception) -> None:
     )
 
 
+def _hand_back(*, pks) -> None:
+    """Put back deliveries a worker claimed but did not try (its lease was running out): no
+    attempt counts, and the sweeper hands them out again at its next run."""
+    Delivery.objects.filter(pk__in=pks, status=Delivery.Status.SENDING).update(
+        status=Delivery.Status.PENDING, lease_until=None, attempts=F("attempts") - 1, next_attempt_at=timezone.now()
+    )
+
+
+def _mark_sent(*, pks, **fields) -> None:
+    if pks:
+        Delivery.objects.filter(pk__in=pks, status=Delivery.Status.SENDING).update(
+            status=Delivery.Status.SENT, sent_at=timezone.now(), lease_until=None, last_error="", **fields
+        )
+
+
 def absolute_url(path: str) -> str:
     return settings.PLURAL_BASE_URL.rstrip("/") + path
 
@@ -171,32 +265,39 @@ def _message_id(key: str) -> str:
     return f"<{key}@{settings.PLURAL_MAIL_DOMAIN}>"
 
 
-def _email_for_notification(notification: Notification, key: str) -> EmailMultiAlternatives:
-    recipient = notification.recipient
-    unsubscribe = absolute_url(
-        reverse(
-            "notifications:unsubscribe", kwargs={"token": unsubscribe_token(user=recipient, kind=notification.kind)}
+class _NotificationMail:
+    """Builds the e-mails of single notifications: the templates and the links every e-mail
+    shares are looked up once for a whole batch; each person's own words are filled in per e-mail."""
+
+    def __init__(self):
+        self.text = get_template("notifications/email/notification.txt")
+        self.html = get_template("notifications/email/notification.html")
+        self.centre_url = absolute_url(reverse("notifications:centre"))
+        self.preferences_url = absolute_url(reverse("notifications:preferences"))
+
+    def build(self, notification: Notification, key: str) -> EmailMultiAlternatives:
+        recipient = notification.recipient
+        token = unsubscribe_token(user=recipient, kind=notification.kind)
+        unsubscribe = absolute_url(reverse("notifications:unsubscribe", kwargs={"token": token}))
+        context = {
+            "notification": notification,
+            "person": recipient,
+            "link": absolute_url(notification.url) if notification.url else self.centre_url,
+            "unsubscribe_url": unsubscribe,
+            "preferences_url": self.preferences_url,
+            "kind": KINDS[notification.kind],
+            "reply_marker": REPLY_MARKER,
+            "SITE_NAME": settings.SITE_NAME,
+        }
+        return _email(
+            to=recipient.email,
+            subject=notification.title,
+            text=self.text.render(context),
+            html=self.html.render(context),
+            key=key,
+            unsubscribe_url=unsubscribe,
+            reply_to=notification.reply_to,
         )
-    )
-    context = {
-        "notification": notification,
-        "person": recipient,
-        "link": absolute_url(notification.url) if notification.url else absolute_url(reverse("notifications:centre")),
-        "unsubscribe_url": unsubscribe,
-        "preferences_url": absolute_url(reverse("notifications:preferences")),
-        "kind": KINDS[notification.kind],
-        "reply_marker": REPLY_MARKER,
-        "SITE_NAME": settings.SITE_NAME,
-    }
-    return _email(
-        to=recipient.email,
-        subject=notification.title,
-        text=render_to_string("notifications/email/notification.txt", context),
-        html=render_to_string("notifications/email/notification.html", context),
-        key=key,
-        unsubscribe_url=unsubscribe,
-        reply_to=notification.reply_to,
-    )
 
 
 def _email(
@@ -218,23 +319,65 @@ def _email(
     return message
 
 
-def deliver_email(*, delivery_id: int) -> bool:
-    """Send one immediate e-mail delivery. Safe to run twice and concurrently: only the worker
-    that claims the delivery sends it, and a sent delivery is never sent again. Returns whether
-    this call sent it; a mail server error puts it back in the outbox and is raised."""
+def deliver_emails(*, delivery_ids) -> int:
+    """Send these immediate e-mail deliveries over one connection to the mail server; returns
+    how many this call sent. Safe to run twice and concurrently: one UPDATE claims them, so
+    each is sent by one worker only, and a sent delivery is never claimed again.
+
+    What the mail server accepted is marked sent in bulk, at least every SENT_MARK_EVERY
+    (after each e-mail when the mail server is slower than that): a worker that dies re-sends
+    at most that much, under the same Message-ID, once its lease has run out. A worker whose
+    lease is running out hands the rest back untried. An e-mail the mail server refuses goes
+    back to the outbox while the others go on, and its error is raised once the batch is done
+    (the task retries with backoff); any other error puts back what was not sent yet and is
+    raised at once."""
     now = timezone.now()
-    if not _claim(pks=[delivery_id], now=now):
-        return False
-    delivery = Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)
-    try:
-        _email_for_notification(delivery.notification, delivery.idempotency_key).send()
-    except Exception as error:
-        _release(pks=[delivery_id], error=error)
-        raise
-    Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+    claimed = _claim(pks=delivery_ids, now=now)
+    if not claimed:
+        return 0
+    stop_at = now + LEASE - LEASE_MARGIN
+    deliveries = list(
+        Delivery.objects.filter(pk__in=claimed)
+        .select_related("notification__recipient")
+        .only(
+            "idempotency_key",
+            *(f"notification__{field}" for field in ("kind", "title", "body", "url", "reply_to")),
+            *(f"notification__recipient__{field}" for field in ("username", "display_name", "email")),
+        )
+        .order_by("pk")
     )
-    return True
+    mail = _NotificationMail()
+    connection = get_connection()
+    accepted: list[int] = []  # by the mail server, not marked sent yet
+    refused: Exception | None = None
+    sent = position = 0
+    marked_at = time.monotonic()
+    try:
+        connection.open()
+        for position, delivery in enumerate(deliveries):
+            if timezone.now() >= stop_at:
+                _hand_back(pks=[later.pk for later in deliveries[position:]])
+                break
+            try:
+                connection.send_messages([mail.build(delivery.notification, delivery.idempotency_key)])
+            except MESSAGE_REFUSED as error:
+                _release(pks=[delivery.pk], error=error)
+                refused = refused or error
+            else:
+                accepted.append(delivery.pk)
+                sent += 1
+            if time.monotonic() - marked_at >= SENT_MARK_EVERY:
+                _mark_sent(pks=accepted)
+                accepted, marked_at = [], time.monotonic()
+    except Exception as error:
+        _release(pks=[later.pk for later in deliveries[position:]], error=error)
+        raise
+    finally:
+        _mark_sent(pks=accepted)
+        connection.close()
+    if refused is not None:
+        raise refused
+    return sent
 
 
 def deliver_digest(*, user_id: int) -> int:
@@ -247,10 +390,11 @@ def deliver_digest(*, user_id: int) -> int:
             notification__recipient_id=user_id, mode=EmailMode.DIGEST, status=Delivery.Status.PENDING
         ).values_list("pk", flat=True)
     )
-    if not waiting or not _claim(pks=waiting, now=now):
+    claimed_ids = _claim(pks=waiting, now=now) if waiting else []
+    if not claimed_ids:
         return 0
     claimed = list(
-        Delivery.objects.filter(pk__in=waiting, status=Delivery.Status.SENDING, lease_until=now + LEASE)
+        Delivery.objects.filter(pk__in=claimed_ids)
         .select_related("notification__recipient")
         .order_by("notification__created_at", "pk")
     )
@@ -282,9 +426,7 @@ def deliver_digest(*, user_id: int) -> int:
     except Exception as error:
         _release(pks=pks, error=error)
         raise
-    Delivery.objects.filter(pk__in=pks, status=Delivery.Status.SENDING).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now(), lease_until=None, last_error="", digest_key=key
-    )
+    _mark_sent(pks=pks, digest_key=key)
     return count
 
 
@@ -304,7 +446,7 @@ def sweep_outbox(*, now=None) -> int:
     if not due:
         return 0
     Delivery.objects.filter(pk__in=due, status=Delivery.Status.PENDING).update(next_attempt_at=now + SWEEP_GRACE)
-    return sum(enqueue_delivery(delivery_id=pk) for pk in due)
+    return enqueue_deliveries(delivery_ids=due)
 
 
 def users_with_digest_waiting() -> list[int]:

@@ -1,7 +1,7 @@
 """Celery tasks of notifications: all go to the `notifications` queue (CELERY_TASK_ROUTES).
 
 Each is safe to run twice: deliveries are claimed with a conditional update and marked
-sent only after the mail server accepted them (see services.deliver_email)."""
+sent only after the mail server accepted them (see services.deliver_emails)."""
 
 import smtplib
 
@@ -13,7 +13,6 @@ TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, OSError)
 
 
 @shared_task(
-    bind=True,
     ignore_result=True,
     acks_late=True,
     autoretry_for=TRANSIENT_MAIL_ERRORS,
@@ -22,8 +21,9 @@ TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, OSError)
     retry_jitter=True,
     max_retries=6,
 )
-def send_email_delivery(self, delivery_id: int) -> None:
-    services.deliver_email(delivery_id=delivery_id)
+def send_email_deliveries(delivery_ids: list[int]) -> int:
+    """Send a batch of immediate e-mails (at most services.DRAIN_BATCH) over one mail connection."""
+    return services.deliver_emails(delivery_ids=delivery_ids)
 
 
 @shared_task(ignore_result=True, acks_late=True)

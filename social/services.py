@@ -19,14 +19,14 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, Value
+from django.db.models import Exists, F, QuerySet, Value
 from django.db.models.functions import Least
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from catalog.models import Listing, TaggedListing, Want, Work
 from catalog.selectors import PUBLIC_STATUSES
-from notifications.services import notify_many
+from notifications.services import notify_audience
 from sellers.models import Shop
 
 from . import recommendations
@@ -66,8 +66,8 @@ DEFAULT_LIST_NAME = "Favourites"
 MAX_LIST_NAME_LENGTH = 80
 MAX_LISTS_PER_PERSON = 100
 # Followers, favouriters: how many people one transaction of a listing event tells.
-# People told per transaction: notify_many writes a batch in three queries.
-FANOUT_BATCH = 2_000
+# notify_audience writes a batch set-based in two queries, whatever its size.
+FANOUT_BATCH = 50_000
 
 
 def _require_person(user, message: str) -> None:
@@ -552,42 +552,44 @@ def listing_prices_dropped(*, drops: Iterable[tuple[Listing, Decimal]], actor) -
 # --- Telling people of a listing event (the task's work) ------------------------------------------
 
 
-def _tell_followers(event: ListingEvent, listing: Listing) -> list[int]:
-    follows = list(
-        Follow.objects.filter(shop_id=listing.shop_id, follower_id__gt=event.told_through, follower__is_active=True)
-        .select_related("follower")
-        .only("follower_id", "follower__id", "follower__email")  # all notify_many reads of a person
-        .order_by("follower_id")[:FANOUT_BATCH]
-    )
-    notify_many(
-        recipients=[follow.follower for follow in follows],
+def _next_batch_end(ids: QuerySet) -> int | None:
+    """The id that ends the next batch of FANOUT_BATCH people in `ids` (a queryset of the ids
+    still to tell, in order), or None when fewer are left: one query."""
+    ends = list(ids[FANOUT_BATCH - 1 : FANOUT_BATCH])
+    return ends[0] if ends else None
+
+
+def _tell_followers(event: ListingEvent, listing: Listing) -> int | None:
+    """Tell the shop's next batch of followers; returns the last follower id of the batch, or
+    None when this was the last batch."""
+    follows = Follow.objects.filter(shop_id=listing.shop_id, follower_id__gt=event.told_through)
+    end = _next_batch_end(follows.order_by("follower_id").values_list("follower_id", flat=True))
+    batch = follows if end is None else follows.filter(follower_id__lte=end)
+    notify_audience(
+        audience=batch.filter(follower__is_active=True).values("follower_id"),
         kind="shop.listed",
         actor=event.actor,
         target=listing,
         context={"actor": listing.shop.name, "subject": listing.title},
     )
-    return [follow.follower_id for follow in follows]
+    return end
 
 
-def _tell_favouriters(event: ListingEvent, listing: Listing) -> list[int]:
-    from accounts.models import User
-
-    owner_ids = (
-        Favourite.objects.filter(listing_id=listing.pk, favourite_list__owner_id__gt=event.told_through)
-        .values("favourite_list__owner_id")
-        .distinct()
-    )
-    owners = list(
-        User.objects.filter(pk__in=owner_ids, is_active=True).only("id", "email").order_by("pk")[:FANOUT_BATCH]
-    )
-    notify_many(
-        recipients=owners,
+def _tell_favouriters(event: ListingEvent, listing: Listing) -> int | None:
+    """Tell the next batch of people who saved the listing; returns the last of their ids, or
+    None when this was the last batch."""
+    saved = Favourite.objects.filter(listing_id=listing.pk, favourite_list__owner_id__gt=event.told_through)
+    owner_ids = saved.order_by("favourite_list__owner_id").values_list("favourite_list__owner_id", flat=True)
+    end = _next_batch_end(owner_ids.distinct())
+    batch = saved if end is None else saved.filter(favourite_list__owner_id__lte=end)
+    notify_audience(
+        audience=batch.filter(favourite_list__owner__is_active=True).values("favourite_list__owner_id"),
         kind="favourite.price_dropped",
         actor=event.actor,
         target=listing,
         context={"subject": listing.title, "price": f"{listing.price} {listing.currency}"},
     )
-    return [owner.pk for owner in owners]
+    return end
 
 
 def listing_event_process(*, event_id: int) -> bool:
@@ -616,15 +618,15 @@ def listing_event_process(*, event_id: int) -> bool:
                 event.save(update_fields=["stage", "done_at"])
                 return worked
             if event.stage == ListingEvent.Stage.PEOPLE:
-                told: list[int] = []
+                told_through = None
                 if event.kind == ListingEvent.Kind.PRICE_DROPPED:
-                    told = _tell_favouriters(event, listing)
+                    told_through = _tell_favouriters(event, listing)
                 elif event.is_new:
-                    told = _tell_followers(event, listing)
-                if told:
-                    event.told_through = told[-1]
-                if len(told) < FANOUT_BATCH:
+                    told_through = _tell_followers(event, listing)
+                if told_through is None:
                     event.stage, event.told_through = ListingEvent.Stage.WANTS, 0
+                else:
+                    event.told_through = told_through
                 event.save(update_fields=["stage", "told_through"])
                 continue
             reason = "price_dropped" if event.kind == ListingEvent.Kind.PRICE_DROPPED else "on_sale"

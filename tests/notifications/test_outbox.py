@@ -58,7 +58,7 @@ def test_a_notification_reaches_the_smtp_server_once_with_its_own_message_id(
     assert delivery.status == Delivery.Status.SENT and delivery.sent_at is not None
 
     # Delivered again (a redelivered task, the sweeper): nothing more is sent.
-    assert services.deliver_email(delivery_id=delivery.pk) is False
+    assert services.deliver_emails(delivery_ids=[delivery.pk]) == 0
     assert len(smtp_server.mailbox.messages) == 1
 
 
@@ -79,7 +79,7 @@ def test_a_mail_server_that_is_down_leaves_the_delivery_in_the_outbox_until_it_i
     delivery = notification.deliveries.get()
 
     with pytest.raises(ConnectionRefusedError):
-        services.deliver_email(delivery_id=delivery.pk)
+        services.deliver_emails(delivery_ids=[delivery.pk])
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (Delivery.Status.PENDING, 1)
@@ -182,7 +182,7 @@ def test_a_broker_that_is_down_does_not_break_the_caller(
     # The commit went through and the hand-over failed quietly: the sweeper will retry.
     delivery = notification.deliveries.get()
     assert delivery.status == Delivery.Status.PENDING
-    assert services.enqueue_delivery(delivery_id=delivery.pk) is False
+    assert services.enqueue_deliveries(delivery_ids=[delivery.pk]) == 0
 
 
 def test_a_notification_with_a_reply_address_is_mailed_with_it_as_reply_to(
@@ -204,53 +204,3 @@ def test_a_notification_with_a_reply_address_is_mailed_with_it_as_reply_to(
     assert "Answer by replying to this e-mail" in smtp_server.mailbox.text(answerable)
     assert plain["Reply-To"] is None
     assert services.REPLY_MARKER not in smtp_server.mailbox.text(plain)
-
-
-@pytest.mark.parametrize("crowd", [1, 6])
-def test_notify_many_writes_what_notify_would_for_each_person_in_a_fixed_number_of_queries(
-    buyer, shop_owner, crowd, django_assert_num_queries, django_capture_on_commit_callbacks
-):
-    # given people who keep the defaults (in-app and a digest e-mail for new listings), one who
-    # wants each new listing by e-mail at once, one who wants nothing, one without an address
-    defaults = [UserFactory(username=f"reader{number}") for number in range(crowd)]
-    eager, silent, no_address = (UserFactory(username=name) for name in ("eager", "silent", "noaddress"))
-    no_address.email = ""
-    no_address.save()
-    services.preferences_update(user=eager, choices={"shop.listed": {"in_app": False, "email": EmailMode.IMMEDIATE}})
-    services.preferences_update(user=silent, choices={"shop.listed": {"in_app": False, "email": EmailMode.OFF}})
-    everyone = [*defaults, eager, silent, no_address, shop_owner]
-    target = UserFactory(username="target")
-
-    # when they are all told at once, the actor among them: the choices, the notifications, the
-    # deliveries (the target's content type is cached after the first use)
-    services.notify_many(recipients=[target], kind="shop.listed", target=target, context={"subject": "warm-up"})
-    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(3):
-        told = services.notify_many(
-            recipients=everyone,
-            kind="shop.listed",
-            actor=shop_owner,
-            target=target,
-            context={"actor": "Olive's Books", "subject": "Herbarium"},
-        )
-
-    # then each is told as notify() would have: nobody who turned it off, never the actor
-    assert sorted(notification.recipient.username for notification in told) == sorted(
-        [person.username for person in defaults] + ["eager", "noaddress"]
-    )
-    rows = Notification.objects.filter(pk__in=[notification.pk for notification in told])
-    assert {(row.recipient.username, row.in_app, row.title) for row in rows} == {
-        *((person.username, True, "Olive's Books listed Herbarium") for person in defaults),
-        ("eager", False, "Olive's Books listed Herbarium"),
-        ("noaddress", True, "Olive's Books listed Herbarium"),
-    }
-    deliveries = Delivery.objects.filter(notification__in=rows).select_related("notification__recipient")
-    assert {(d.notification.recipient.username, d.mode, d.idempotency_key) for d in deliveries} == {
-        *(
-            (d.notification.recipient.username, EmailMode.DIGEST, f"notification-{d.notification_id}-email")
-            for d in deliveries
-            if d.notification.recipient in defaults
-        ),
-        ("eager", EmailMode.IMMEDIATE, f"notification-{rows.get(recipient=eager).pk}-email"),
-    }
-    assert len(deliveries) == crowd + 1  # the person without an address gets no e-mail
-    assert len(callbacks) == 1  # the immediate e-mail is handed to a worker once this commits
