@@ -121,14 +121,26 @@ def _unread_filter(user) -> Q:
 
 
 def unread_conversation_count(*, user) -> int:
-    """The header badge: conversations with something `user` has not read (one query)."""
+    """The header badge: conversations with something `user` has not read (one query).
+
+    Counted as the union of their conversations as a buyer and their shops', each read
+    through its own index: the two sides joined by OR (conversations_of) scan every
+    conversation (100,000 of them: 90 ms, on every page a signed-in person opens)."""
     state = ParticipantState.objects.filter(conversation_id=OuterRef("pk"), user_id=user.pk)
-    return (
-        conversations_of(user=user)
-        .annotate(viewer_last_read_id=Subquery(state.values("last_read_message_id")[:1], output_field=IntegerField()))
-        .filter(_unread_filter(user))
-        .count()
-    )
+
+    def unread(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+        return (
+            conversations.annotate(
+                viewer_last_read_id=Subquery(state.values("last_read_message_id")[:1], output_field=IntegerField())
+            )
+            .filter(_unread_filter(user))
+            .order_by()
+            .values("pk")
+        )
+
+    as_buyer = unread(Conversation.objects.filter(buyer_id=user.pk))
+    for_shops = unread(Conversation.objects.filter(shop_id__in=_member_shop_ids(user)))
+    return as_buyer.union(for_shops).count()
 
 
 def shop_inboxes(*, user) -> list[Shop]:
