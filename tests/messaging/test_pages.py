@@ -274,14 +274,14 @@ def test_a_conversation_page_makes_a_fixed_number_of_queries(
     client = as_user(buyer)
     answer(1)
     client.get(f"/messages/{conversation.pk}/")  # reads what is new; the next visit has nothing new
-    # session, user, access, read state (savepoint, state, notifications, release), messages,
+    # session, user, access, read state (also whether it is archived), notifications, messages,
     # pictures, the block that would stop the reader, the blocks they made, moderator reads,
-    # archive state, two header badges
-    with django_assert_num_queries(15):
+    # two header badges
+    with django_assert_num_queries(12):
         client.get(f"/messages/{conversation.pk}/")
     answer(12)
     client.get(f"/messages/{conversation.pk}/")
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(12):
         client.get(f"/messages/{conversation.pk}/")
 
 
