@@ -213,6 +213,16 @@ def write_refusal(*, conversation: Conversation, author, for_shop: bool) -> str 
     return None
 
 
+def blocks_against_shop_writers(*, conversation: Conversation, user) -> dict[int, Block]:
+    """The blocks `user` made against people who wrote in `conversation` for its shop, by the
+    blocked person's id (one query, also when the page shown has no such message, so that a
+    thread page makes the same number of queries at any length)."""
+    wrote_here = Message.objects.filter(
+        conversation_id=conversation.pk, for_shop=True, author_id=OuterRef("blocked_id")
+    )
+    return {block.blocked_id: block for block in Block.objects.filter(Exists(wrote_here), by_user_id=user.pk)}
+
+
 def blocks_of(*, user) -> QuerySet[Block]:
     """The blocks `user` may see and lift: their own, and those of the shops they are one of the people of."""
     if user is None or not user.is_authenticated:

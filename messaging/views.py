@@ -208,9 +208,7 @@ def _conversation_page(request, access, form, *, offer_form=None, state=None, st
                 if m.for_shop and m.author and m.author_id != request.user.pk
             }.values()
         )
-        blocks = {
-            b.blocked_id: b for b in Block.objects.filter(by_user=request.user, blocked__in=[p.pk for p in blockable])
-        }
+        blocks = selectors.blocks_against_shop_writers(conversation=conversation, user=request.user)
     else:
         blockable, blocks = [], {}
     now = timezone.now()
