@@ -5,6 +5,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -120,27 +121,39 @@ def _unread_filter(user) -> Q:
     return Q(last_message_id__gt=Coalesce(F("viewer_last_read_id"), Value(0), output_field=IntegerField()))
 
 
+# The header badge's count (see unread_conversation_count): each side of the union through its
+# own index, one read-state probe per conversation. Table names only are put in; values are
+# parameters.
+_UNREAD_SQL = """
+SELECT COUNT(*) FROM (
+    SELECT c.id FROM {conversation} c
+    WHERE c.buyer_id = %s AND c.last_message_id > COALESCE(
+        (SELECT s.last_read_message_id FROM {state} s WHERE s.conversation_id = c.id AND s.user_id = %s), 0)
+    UNION
+    SELECT c.id FROM {conversation} c
+    JOIN {member} m ON m.shop_id = c.shop_id AND m.user_id = %s
+    WHERE c.last_message_id > COALESCE(
+        (SELECT s.last_read_message_id FROM {state} s WHERE s.conversation_id = c.id AND s.user_id = %s), 0)
+) unread
+"""
+
+
 def unread_conversation_count(*, user) -> int:
     """The header badge: conversations with something `user` has not read (one query).
 
-    Counted as the union of their conversations as a buyer and their shops', each read
-    through its own index: the two sides joined by OR (conversations_of) scan every
-    conversation (100,000 of them: 90 ms, on every page a signed-in person opens)."""
-    state = ParticipantState.objects.filter(conversation_id=OuterRef("pk"), user_id=user.pk)
-
-    def unread(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
-        return (
-            conversations.annotate(
-                viewer_last_read_id=Subquery(state.values("last_read_message_id")[:1], output_field=IntegerField())
-            )
-            .filter(_unread_filter(user))
-            .order_by()
-            .values("pk")
-        )
-
-    as_buyer = unread(Conversation.objects.filter(buyer_id=user.pk))
-    for_shops = unread(Conversation.objects.filter(shop_id__in=_member_shop_ids(user)))
-    return as_buyer.union(for_shops).count()
+    The author's own read mark moves to each message they send, so "the last message is past
+    what I read" means "someone else wrote since" (as _unread_filter). Counted as the union of
+    their conversations as a buyer and their shops', each side read through its index: joined
+    by OR (conversations_of) the two sides scanned all 100,000 conversations (90 ms), and the
+    same union built with the ORM cost 10 ms of Python, on every page a signed-in person opens."""
+    sql = _UNREAD_SQL.format(
+        conversation=Conversation._meta.db_table,
+        state=ParticipantState._meta.db_table,
+        member=ShopMember._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk] * 4)
+        return cursor.fetchone()[0]
 
 
 def shop_inboxes(*, user) -> list[Shop]:
