@@ -15,7 +15,6 @@ def _country_context(request, country: str | None) -> dict:
     return {
         "country": country,
         "country_name": selectors.country_name(country),
-        "country_choices": selectors.country_choices(),
     }
 
 

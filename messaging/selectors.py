@@ -5,6 +5,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -120,15 +121,39 @@ def _unread_filter(user) -> Q:
     return Q(last_message_id__gt=Coalesce(F("viewer_last_read_id"), Value(0), output_field=IntegerField()))
 
 
+# The header badge's count (see unread_conversation_count): each side of the union through its
+# own index, one read-state probe per conversation. Table names only are put in; values are
+# parameters.
+_UNREAD_SQL = """
+SELECT COUNT(*) FROM (
+    SELECT c.id FROM {conversation} c
+    WHERE c.buyer_id = %s AND c.last_message_id > COALESCE(
+        (SELECT s.last_read_message_id FROM {state} s WHERE s.conversation_id = c.id AND s.user_id = %s), 0)
+    UNION
+    SELECT c.id FROM {conversation} c
+    JOIN {member} m ON m.shop_id = c.shop_id AND m.user_id = %s
+    WHERE c.last_message_id > COALESCE(
+        (SELECT s.last_read_message_id FROM {state} s WHERE s.conversation_id = c.id AND s.user_id = %s), 0)
+) unread
+"""
+
+
 def unread_conversation_count(*, user) -> int:
-    """The header badge: conversations with something `user` has not read (one query)."""
-    state = ParticipantState.objects.filter(conversation_id=OuterRef("pk"), user_id=user.pk)
-    return (
-        conversations_of(user=user)
-        .annotate(viewer_last_read_id=Subquery(state.values("last_read_message_id")[:1], output_field=IntegerField()))
-        .filter(_unread_filter(user))
-        .count()
+    """The header badge: conversations with something `user` has not read (one query).
+
+    The author's own read mark moves to each message they send, so "the last message is past
+    what I read" means "someone else wrote since" (as _unread_filter). Counted as the union of
+    their conversations as a buyer and their shops', each side read through its index: joined
+    by OR (conversations_of) the two sides scanned all 100,000 conversations (90 ms), and the
+    same union built with the ORM cost 10 ms of Python, on every page a signed-in person opens."""
+    sql = _UNREAD_SQL.format(
+        conversation=Conversation._meta.db_table,
+        state=ParticipantState._meta.db_table,
+        member=ShopMember._meta.db_table,
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk] * 4)
+        return cursor.fetchone()[0]
 
 
 def shop_inboxes(*, user) -> list[Shop]:
@@ -199,6 +224,16 @@ def write_refusal(*, conversation: Conversation, author, for_shop: bool) -> str 
     if shop_block_against(shop_id=conversation.shop_id, user_id=author.pk):
         return f"{conversation.shop.name} does not accept messages from you."
     return None
+
+
+def blocks_against_shop_writers(*, conversation: Conversation, user) -> dict[int, Block]:
+    """The blocks `user` made against people who wrote in `conversation` for its shop, by the
+    blocked person's id (one query, also when the page shown has no such message, so that a
+    thread page makes the same number of queries at any length)."""
+    wrote_here = Message.objects.filter(
+        conversation_id=conversation.pk, for_shop=True, author_id=OuterRef("blocked_id")
+    )
+    return {block.blocked_id: block for block in Block.objects.filter(Exists(wrote_here), by_user_id=user.pk)}
 
 
 def blocks_of(*, user) -> QuerySet[Block]:

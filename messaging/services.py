@@ -493,9 +493,18 @@ def conversation_mark_read(*, conversation: Conversation, user) -> ParticipantSt
     """`user` has read everything in `conversation` so far; their notifications about its
     messages are marked read too. Only its participants (PermissionDenied)."""
     _require_participant(conversation=conversation, user=user)
+    newest = conversation.last_message_id or 0
+    messages = Message.objects.filter(conversation=conversation)
+    state = ParticipantState.objects.filter(conversation=conversation, user=user).first()
+    if state is not None and (state.last_read_message_id or 0) >= newest:
+        # Read to the end already (also when the reader answered by e-mail or through the API,
+        # which moves the mark without opening the page): only notifications may be left, and
+        # one statement marks them, without a transaction of its own on every visit.
+        mark_read_about(user=user, targets=messages)
+        return state
     with transaction.atomic():
-        state = _advance_read_state(conversation=conversation, user=user, message_id=conversation.last_message_id or 0)
-        mark_read_about(user=user, targets=Message.objects.filter(conversation=conversation))
+        state = _advance_read_state(conversation=conversation, user=user, message_id=newest)
+        mark_read_about(user=user, targets=messages)
     return state
 
 

@@ -188,7 +188,8 @@ def _offer_form(conversation, data=None) -> ConversationOfferForm:
     )
 
 
-def _conversation_page(request, access, form, *, offer_form=None, status: int = 200):
+def _conversation_page(request, access, form, *, offer_form=None, state=None, status: int = 200):
+    """The conversation; `state` is the reader's own (ParticipantState) when it was just read."""
     conversation = access.conversation
     thread = selectors.thread(conversation=conversation, before=_before(request))
     refusal = None
@@ -207,9 +208,7 @@ def _conversation_page(request, access, form, *, offer_form=None, status: int = 
                 if m.for_shop and m.author and m.author_id != request.user.pk
             }.values()
         )
-        blocks = {
-            b.blocked_id: b for b in Block.objects.filter(by_user=request.user, blocked__in=[p.pk for p in blockable])
-        }
+        blocks = selectors.blocks_against_shop_writers(conversation=conversation, user=request.user)
     else:
         blockable, blocks = [], {}
     now = timezone.now()
@@ -238,11 +237,17 @@ def _conversation_page(request, access, form, *, offer_form=None, status: int = 
         },
         "offer_form": offer_form or (_offer_form(conversation) if access.for_shop and not refusal else None),
         "moderator_read_dates": selectors.moderator_read_dates(conversation=conversation),
-        "is_archived": access.is_participant
-        and conversation.states.filter(user=request.user, archived_at__gte=conversation.last_message_at).exists(),
+        "is_archived": access.is_participant and _is_archived(conversation, user=request.user, state=state),
         "delete_minutes": int(settings.MESSAGING_DELETE_WINDOW.total_seconds() // 60),
     }
     return render(request, "messaging/conversation.html", context, status=status)
+
+
+def _is_archived(conversation, *, user, state) -> bool:
+    """Archived by `user` since its last message (read from their `state` when at hand)."""
+    if state is None:
+        return conversation.states.filter(user=user, archived_at__gte=conversation.last_message_at).exists()
+    return state.archived_at is not None and state.archived_at >= conversation.last_message_at
 
 
 @login_required
@@ -265,9 +270,10 @@ def conversation(request, pk: int):
                 return redirect(message.get_absolute_url())
         return _conversation_page(request, access, form, status=400)
     access = access_conversation(request.user, pk)
+    state = None
     if access.is_participant:
-        services.conversation_mark_read(conversation=access.conversation, user=request.user)
-    return _conversation_page(request, access, MessageForm())
+        state = services.conversation_mark_read(conversation=access.conversation, user=request.user)
+    return _conversation_page(request, access, MessageForm(), state=state)
 
 
 @login_required

@@ -3,6 +3,8 @@
 from django import forms
 from django_countries import countries
 
+from marketplace.countries import CountrySelect
+
 from .lifecycle import CASE_REASON_CHOICES, PROPOSED_REMEDIES, RETURN_REASON_CHOICES, RETURN_REASONS, Remedy
 from .models import MAX_OFFER_RESPONSE_DAYS, MAX_RETURN_WINDOW_DAYS
 
@@ -21,7 +23,7 @@ class CartQuantityForm(forms.Form):
 
 
 class DestinationForm(forms.Form):
-    country = forms.ChoiceField(choices=(), required=False, label="Send to")
+    country = forms.ChoiceField(choices=(), required=False, label="Send to", widget=CountrySelect)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -35,7 +37,7 @@ class AddressForm(forms.Form):
     city = forms.CharField(max_length=100, label="Town or city")
     postal_code = forms.CharField(max_length=20, required=False, label="Postal code")
     region = forms.CharField(max_length=100, required=False, label="Region or state")
-    country = forms.ChoiceField(choices=())
+    country = forms.ChoiceField(choices=(), widget=CountrySelect)
     phone = forms.CharField(max_length=40, required=False, help_text="For the carrier, if they need to reach you.")
     is_default = forms.BooleanField(required=False, label="Use this address by default")
 
@@ -150,7 +152,10 @@ class PrivateOfferForm(forms.Form):
     price = _amount_field("Price")
     shipping_charge = _amount_field("Shipping charge", help_text="What you charge to send it; 0 for free shipping.")
     ship_to = forms.ChoiceField(
-        choices=(), label="Country to ship to", help_text="Also a country you do not usually ship to."
+        choices=(),
+        label="Country to ship to",
+        help_text="Also a country you do not usually ship to.",
+        widget=CountrySelect,
     )
     valid_days = forms.IntegerField(min_value=1, initial=7, label="Open for (days)")
     message = _message_field("A note with the offer (optional)")

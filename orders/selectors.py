@@ -248,13 +248,14 @@ def cart_destination(*, cart: Cart | None, user, address: Address | None = None)
 
 def cart_view(*, cart: Cart | None, user, address: Address | None = None) -> CartView:
     """The cart grouped by shop, each group with its shipping to the destination, subtotal and
-    problems, each line with what changed since it was added (two queries, three signed in)."""
+    problems, each line with what changed since it was added (two queries, three signed in).
+    Each shop comes with its order terms (shop_terms reads them without a query)."""
     chosen, country = cart_destination(cart=cart, user=user, address=address)
     if cart is None:
         return CartView(cart=None, groups=[], country=country, address=chosen)
     items = list(
         CartItem.objects.filter(cart=cart)
-        .select_related("listing__shop", "listing__condition")
+        .select_related("listing__shop__order_terms", "listing__condition")
         .order_by("listing__shop__name", "listing__shop_id", "added_at", "pk")
     )
     by_shop: dict[int, CartGroup] = {}

@@ -20,7 +20,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from django_countries import countries
 
 from catalog.selectors import access_listing_for_view
 from sellers.selectors import access_listing_for_edit, access_shop_for_edit
@@ -138,7 +137,6 @@ def cart(request):
         {
             "view": view,
             "addresses": list(selectors.addresses_of(user=request.user)),
-            "country_choices": list(countries),
         },
     )
 

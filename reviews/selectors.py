@@ -12,8 +12,8 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from orders.models import Order
-from orders.selectors import FULFILLED_STATES, access_order_for_buyer
+from orders.models import Order, OrderItem
+from orders.selectors import FULFILLED_STATES
 from sellers.models import Shop
 from sellers.selectors import is_shop_member
 
@@ -157,12 +157,19 @@ def access_subject_for_moderator(*, user, kind: str, subject_id):
 
 
 def access_order_item_for_review(*, user, order_id, item_id):
-    """(order, item) of `user`'s own order; Http404 for anyone else's, as the order page."""
-    order = access_order_for_buyer(user=user, order_id=order_id)
-    item = next((item for item in order.items.all() if item.pk == _id(item_id)), None)
+    """(order, item) of `user`'s own order; Http404 for anyone else's, a missing one or an
+    anonymous visitor, as the order page. One query: the review form needs the order itself,
+    not the timeline and deadlines the order page fetches with it."""
+    if not _signed_in(user) or _id(order_id) is None or _id(item_id) is None:
+        raise Http404("No such item.")
+    item = (
+        OrderItem.objects.select_related("order")
+        .filter(pk=_id(item_id), order_id=_id(order_id), order__buyer_id=user.pk)
+        .first()
+    )
     if item is None:
         raise Http404("No such item.")
-    return order, item
+    return item.order, item
 
 
 def review_of_item(*, item) -> Review | None:

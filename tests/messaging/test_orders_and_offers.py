@@ -383,13 +383,13 @@ def test_a_conversation_page_costs_the_same_with_offers_in_it(
     client = as_user(shop_owner)
     make_offer(asked, shop_owner)
     client.get(asked.get_absolute_url())
-    # The buyer's page's 15, the membership checked on marking it read, the offer form's listings.
-    with django_assert_num_queries(17):
+    # The buyer's page's 12, the membership checked on marking it read, the offer form's listings.
+    with django_assert_num_queries(14):
         client.get(asked.get_absolute_url())
     for number in range(4):
         make_offer(asked, shop_owner, price=f"1{number}.00")
     client.get(asked.get_absolute_url())
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(14):
         client.get(asked.get_absolute_url())
 
 

@@ -336,6 +336,22 @@ def test_read_state_is_per_person_and_counts_what_others_wrote(conversation, buy
     assert Notification.objects.filter(recipient=shop_owner, read_at__isnull=True).count() == 3
 
 
+def test_opening_a_conversation_answered_elsewhere_marks_its_notifications_read(conversation, buyer, shop_staff):
+    """An answer sent by e-mail or through the API moves the reader's mark to the end without
+    opening the page: opening it later still marks the notifications about the messages read."""
+    services.message_send(conversation=conversation, author=shop_staff, body="Yes, it is here")
+    services.message_send(conversation=conversation, author=buyer, body="I'll take it", source=Message.Source.EMAIL)
+    assert ParticipantState.objects.get(conversation=conversation, user=buyer).last_read_message_id == (
+        conversation.last_message_id
+    )
+    assert Notification.objects.filter(recipient=buyer, read_at__isnull=True).count() == 1
+
+    state = services.conversation_mark_read(conversation=conversation, user=buyer)
+
+    assert state.last_read_message_id == conversation.last_message_id
+    assert not Notification.objects.filter(recipient=buyer, read_at__isnull=True).exists()
+
+
 def test_archive_is_per_person_and_a_new_message_brings_it_back(conversation, buyer, shop_owner):
     services.conversation_archive(conversation=conversation, user=buyer)
 

@@ -336,3 +336,20 @@ def test_address_book_pages(as_user, buyer, buyer_address):
     ]
     page = _text(client.get("/accounts/addresses/"))
     assert "Your default address" in page
+
+
+@pytest.mark.parametrize("shops", [1, 3])
+def test_the_checkout_page_query_count_does_not_grow_with_shops(
+    as_user, buyer, buyer_address, atlas, lp, print_listing, shops, django_assert_num_queries
+):
+    fill_cart(buyer, *[atlas, lp, print_listing][:shops])
+    client = as_user("buyer")
+    client.get("/checkout/")
+
+    # session, user, cart, addresses, items with listings, shops and their terms, own shops,
+    # notifications, messages
+    with django_assert_num_queries(8):
+        response = client.get("/checkout/")
+
+    assert response.status_code == 200
+    assert _text(response).count("accepts or declines within") == shops

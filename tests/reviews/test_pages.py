@@ -65,6 +65,25 @@ def test_a_buyer_writes_a_review_from_their_order(as_user, order, item):
     assert "Edit your review" in after
 
 
+def test_editing_a_review_keeps_its_query_count(as_user, order, item, review, django_assert_num_queries):
+    client = as_user("buyer")
+    client.get(f"/orders/{order.pk}/items/{item.pk}/review/")
+
+    # session, user, the item with its order, the review; then, in one transaction, the shop's
+    # summary and the review locked, the earlier version kept, the review changed
+    with django_assert_num_queries(10):
+        response = _post_review(client, order, item, title="A finer atlas")
+
+    assert (response.status_code, response["Location"]) == (302, f"/orders/{order.pk}/")
+    assert Review.objects.get().title == "A finer atlas"
+
+
+def test_the_review_form_is_not_found_for_anyone_elses_item(as_user, order, item, other_buyer):
+    assert as_user(other_buyer).get(f"/orders/{order.pk}/items/{item.pk}/review/").status_code == 404
+    assert as_user("buyer").get(f"/orders/{order.pk}/items/{item.pk + 1000}/review/").status_code == 404
+    assert as_user("buyer").get(f"/orders/{order.pk + 1000}/items/{item.pk}/review/").status_code == 404
+
+
 def test_a_refused_review_shows_the_message_and_what_was_typed(as_user, order, item):
     before = snapshot()
 
