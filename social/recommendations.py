@@ -415,18 +415,22 @@ WHERE mine.view_number - theirs.view_number BETWEEN -{window} AND {window}
 GROUP BY mine.item_id, theirs.item_id
 """
 
-_PAIR_CHANGES = [
-    """DELETE FROM {pairs} WHERE NOT EXISTS (SELECT 1 FROM rebuild_pairs pair
-        WHERE pair.item_id = {pairs}.item_id AND pair.other_id = {pairs}.other_id)""",
-    """UPDATE {pairs} SET viewers = pair.viewers, buyers = pair.buyers FROM rebuild_pairs pair
-    WHERE pair.item_id = {pairs}.item_id AND pair.other_id = {pairs}.other_id
-      AND ({pairs}.viewers <> pair.viewers OR {pairs}.buyers <> pair.buyers)""",
+# What differs between the pairs kept and the pairs counted, in one pass over both (a second run
+# finds nothing, and writes nothing): gone (no counted pair), new (no id), or recounted.
+_PAIR_CHANGES = """
+CREATE TEMPORARY TABLE rebuild_pair_changes AS
+SELECT kept.id, pair.item_id, pair.other_id, pair.viewers, pair.buyers
+FROM {pairs} kept FULL JOIN rebuild_pairs pair ON pair.item_id = kept.item_id AND pair.other_id = kept.other_id
+WHERE pair.item_id IS NULL OR kept.id IS NULL OR kept.viewers <> pair.viewers OR kept.buyers <> pair.buyers
+"""
+_PAIR_WRITES = [
+    "DELETE FROM {pairs} WHERE id IN (SELECT id FROM rebuild_pair_changes WHERE item_id IS NULL)",
+    """UPDATE {pairs} SET viewers = changed.viewers, buyers = changed.buyers FROM rebuild_pair_changes changed
+    WHERE changed.id = {pairs}.id AND changed.item_id IS NOT NULL""",
+    """INSERT INTO {pairs} (item_id, other_id, viewers, buyers)
+    SELECT item_id, other_id, viewers, buyers FROM rebuild_pair_changes WHERE id IS NULL ORDER BY item_id, other_id""",
 ]
-_PAIR_INSERT = """INSERT INTO {pairs} (item_id, other_id, viewers, buyers)
-    SELECT item_id, other_id, viewers, buyers FROM rebuild_pairs pair
-    WHERE NOT EXISTS (SELECT 1 FROM {pairs} kept WHERE kept.item_id = pair.item_id AND kept.other_id = pair.other_id)
-    ORDER BY item_id, other_id"""
-_TEMPORARY = ("rebuild_lines", "rebuild_purchases", "rebuild_pairs")
+_TEMPORARY = ("rebuild_lines", "rebuild_purchases", "rebuild_pairs", "rebuild_pair_changes")
 
 
 def recommendations_rebuild() -> Rebuilt:
@@ -468,15 +472,17 @@ def recommendations_rebuild() -> Rebuilt:
             cursor.execute("ANALYZE rebuild_purchases")
         for sql in _PEOPLE:
             changed += run(sql)
+        if connection.vendor == "postgresql":
+            # After a bulk load the planner would otherwise take PersonItem for nearly empty.
+            cursor.execute(f"ANALYZE {tables['people']}")
         for sql in _STATS:
             changed += run(sql)
         run(_PAIRS)
         if connection.vendor == "postgresql":
             cursor.execute("ANALYZE rebuild_pairs")
-        if ItemPair.objects.exists():
-            for sql in _PAIR_CHANGES:
-                changed += run(sql)
-        changed += run(_PAIR_INSERT)
+        run(_PAIR_CHANGES)
+        for sql in _PAIR_WRITES:
+            changed += run(sql)
         cursor.execute("SELECT COUNT(*) FROM rebuild_purchases")
         purchases = cursor.fetchone()[0]
         cursor.execute("SELECT COUNT(*) FROM rebuild_pairs")
