@@ -489,6 +489,11 @@ def recommendations_rebuild() -> Rebuilt:
         pairs = cursor.fetchone()[0]
         for name in _TEMPORARY:
             cursor.execute(f"DROP TABLE {name}")
+        if changed and connection.vendor == "postgresql":
+            # A bulk rebuild leaves the planner blind until autovacuum comes round: at M the
+            # listing page's pairs query took 4.4 s before these, 0.04 s after.
+            for name in ("items", "stats", "pairs"):
+                cursor.execute(f"ANALYZE {tables[name]}")
     return Rebuilt(purchases=purchases, pairs=pairs, changed=changed)
 
 
