@@ -29,6 +29,20 @@ def refresh_recommendations() -> int:
     return recommendations.events_count()
 
 
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=DATABASE_AWAY,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def rebuild_recommendations() -> int:
+    """Recount the recommendation tables from the orders and the people's numbered items (after
+    a bulk load, or to repair them); returns how many rows changed (none on a second run)."""
+    return recommendations.recommendations_rebuild().changed
+
+
 @shared_task(ignore_result=True, acks_late=True, autoretry_for=DATABASE_AWAY, retry_backoff=5, max_retries=5)
 def refresh_trending() -> dict[str, int]:
     """Recompute what the "everyone" view shows as trending."""

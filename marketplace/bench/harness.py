@@ -9,8 +9,8 @@ alike.
 In-process: Django's test client (the whole middleware stack and templates, no network),
 p50 and p95 of the rounds. Over HTTP: the same pages served by gunicorn (sync workers), a
 bounded number of seconds of requests each, from a few client threads on this machine.
-Background work: bulk import, fan-out of a new listing to a shop's followers, and the
-notification drain of one worker.
+Background work: bulk import, fan-out of a new listing to a shop's followers, the
+notification drain of one worker, and the also-bought rebuild.
 
 The report is written as markdown and JSON under var/bench/ (settings.VAR_DIR)."""
 
@@ -566,6 +566,17 @@ def measure_fanout(*, cast: Cast) -> dict:
     return {"followers": followers, "notified": told, "seconds": round(seconds, 2)}
 
 
+def measure_also_bought_rebuild() -> dict:
+    """The full rebuild of the recommendation tables from the orders (what "people who bought
+    this also bought" is read from): seconds, and the pairs of items it wrote."""
+    from social.recommendations import recommendations_rebuild
+
+    started = time.perf_counter()
+    rebuilt = recommendations_rebuild()
+    seconds = time.perf_counter() - started
+    return {"purchases": rebuilt.purchases, "pairs": rebuilt.pairs, "seconds": round(seconds, 2)}
+
+
 def measure_drain(*, count: int) -> dict:
     """E-mail deliveries sent per second by one worker: the task it runs, called in this
     process with batches of DRAIN_BATCH deliveries, as the fan-out and the sweeper hand them over."""
@@ -669,6 +680,8 @@ def run(options: Options, *, log: Callable[[str], None] = lambda text: None) -> 
         log(f"  fan-out: {background['fan-out']}")
         background["notification drain"] = measure_drain(count=5_000)
         log(f"  drain: {background['notification drain']}")
+        background["also-bought rebuild"] = measure_also_bought_rebuild()
+        log(f"  also-bought rebuild: {background['also-bought rebuild']}")
     return {
         "size": options.size,
         "taken_at": timezone.now().isoformat(timespec="seconds"),

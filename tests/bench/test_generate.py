@@ -1,11 +1,14 @@
+from collections import Counter
+
 import pytest
 from django.core.management import call_command
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max
 
 from catalog.models import Category, Listing, SearchDocument, Tag, TaggedListing
 from marketplace.bench import generate
 from messaging.models import Conversation, Message
 from sellers.models import Shop
+from social import recommendations
 from social.models import Follow
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +64,57 @@ def test_seed_demo_takes_a_size_and_reports_the_planted_terms(capsys):
     assert "Search terms planted for each bucket" in out and f"most_common  {generate.PLANTED_COMMON_WORD}" in out
     assert Listing.objects.filter(sku__startswith="bench-").count() == 300
     assert Shop.objects.filter(slug__startswith=generate.SHOP_PREFIX).count() == 6
+
+
+def test_orders_reviews_and_ratings_are_skewed_consistent_and_counted():
+    from orders.lifecycle import FINAL_STATES, State
+    from orders.models import Order, OrderDeadline, OrderItem
+    from reviews.models import Review, ReviewTally, SellerRating, ShopRatingSummary
+    from reviews.services import damped_score
+    from social.models import ItemPair, PersonItem
+
+    report = generate.generate(size=TINY, seed=5)
+
+    lines = OrderItem.objects.count()
+    assert lines == report.counts["order lines"] == TINY.order_lines
+    assert 0 < Review.objects.count() + SellerRating.objects.count() <= TINY.reviews
+    # A few very heavy buyers; most orders completed, some still open, a few cancelled.
+    per_buyer = sorted(Order.objects.values("buyer").annotate(n=Count("items")).values_list("n", flat=True))
+    assert per_buyer[-1] >= 5 * per_buyer[len(per_buyer) // 2]
+    states = Counter(Order.objects.values_list("state", flat=True))
+    assert states[State.COMPLETED] > 0.8 * sum(states.values()) and states[State.CANCELLED] > 0
+    open_orders = Order.objects.exclude(state__in=FINAL_STATES)
+    assert set(OrderDeadline.objects.values_list("order_id", flat=True).distinct()) == set(
+        open_orders.values_list("pk", flat=True)
+    )
+    # Each review is of a line of the author's that shipped; the aggregates match a recount.
+    assert not Review.objects.exclude(order_item__order__buyer=F("author")).exists()
+    assert not Review.objects.filter(order__shipped_at__isnull=True).exists()
+    tally = ReviewTally.objects.order_by("-review_count").first()
+    counted = Review.objects.filter(listing_id=tally.listing_id, is_counted=True)
+    assert (tally.review_count, tally.star_sum) == (counted.count(), sum(counted.values_list("stars", flat=True)))
+    summary = ShopRatingSummary.objects.order_by("-rating_count").first()
+    ratings = SellerRating.objects.filter(shop_id=summary.shop_id, is_counted=True)
+    assert summary.rating_count == ratings.count() > 0
+    assert summary.score == damped_score(total=sum(ratings.values_list("overall", flat=True)), count=ratings.count())
+    # The recommendations were rebuilt from these purchases: a second rebuild changes nothing.
+    assert report.counts["pairs of items"] == ItemPair.objects.count() > 0
+    assert PersonItem.objects.filter(purchase_number__isnull=False).exists()
+    assert recommendations.recommendations_rebuild().changed == 0
+
+
+def test_a_marketplace_generated_before_the_orders_stage_gets_only_that_stage(monkeypatch):
+    from orders.models import Order
+
+    with monkeypatch.context() as patched:
+        patched.setattr(generate.Generator, "orders", lambda self: None)
+        generate.generate(size=TINY, seed=5)
+    titles = _snapshot()
+    assert not Order.objects.exists()
+
+    added = generate.generate(size=TINY, seed=5)
+
+    assert added.counts["order lines"] == TINY.order_lines and "listings" not in added.counts
+    assert _snapshot() == titles
+    assert generate.generate(size=TINY, seed=5) is None
+    assert Order.objects.count() == added.counts["orders"]

@@ -60,3 +60,25 @@ def test_floor_endpoints_exist_only_when_benchmarking():
     assert Client().get("/bench/hello/").status_code == 404
     with override_settings(ROOT_URLCONF="marketplace.bench.root_urls"):
         assert Client().get("/bench/hello/").content == b"hello"
+
+
+def test_the_also_bought_rebuild_is_measured_and_reported(tiny_marketplace):
+    from social.models import ItemPair, PersonItem
+
+    measured = harness.measure_also_bought_rebuild()
+
+    assert measured["pairs"] == ItemPair.objects.count() > 0
+    assert measured["purchases"] == PersonItem.objects.filter(purchase_number__isnull=False).count()
+    report = {
+        "size": "tiny",
+        "database": "any",
+        "taken_at": "now",
+        "machine": {"cpus": 2, "memory": "", "python": ""},
+        "catalog": {"listings": 0, "shops": 0, "people": 0},
+        "search_terms": {},
+        "results": [],
+        "background": {"also-bought rebuild": measured},
+    }
+    assert f"| also-bought rebuild | purchases {measured['purchases']}, pairs {measured['pairs']}," in (
+        harness.markdown(report)
+    )
