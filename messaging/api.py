@@ -305,7 +305,15 @@ class ResolveSerializer(serializers.Serializer):
     resolution = serializers.CharField(max_length=2000, help_text="Read by the person who reported it.")
 
 
-UnreadCountSerializer = inline_serializer("UnreadConversations", {"unread_conversations": serializers.IntegerField()})
+UnreadCountSerializer = inline_serializer(
+    "UnreadConversations",
+    {
+        "unread_conversations": serializers.IntegerField(
+            help_text=f"Conversations with unread messages, counted up to {selectors.UNREAD_BADGE_CAP}."
+        ),
+        "more": serializers.BooleanField(help_text="True when the count reached the cap: there may be more."),
+    },
+)
 
 
 # --- Views ------------------------------------------------------------------------------------
@@ -411,7 +419,8 @@ class UnreadConversationsAPIView(GenericAPIView):
 
     @extend_schema(tags=TAGS, summary="How many conversations have unread messages", responses=UnreadCountSerializer)
     def get(self, request):
-        return Response({"unread_conversations": selectors.unread_conversation_count(user=request.user)})
+        unread = selectors.unread_conversation_count(user=request.user)
+        return Response({"unread_conversations": unread, "more": unread >= selectors.UNREAD_BADGE_CAP})
 
 
 class ConversationDetailAPIView(GenericAPIView):

@@ -12,7 +12,7 @@ from messaging import selectors, services
 from messaging.models import Attachment, Block, Conversation, Message, ParticipantState, Report
 from notifications.models import Notification
 from sellers.models import ShopMember
-from tests.factories import ListingFactory, UserFactory
+from tests.factories import ListingFactory, ShopFactory, UserFactory
 from tests.images import image_bytes, upload
 
 pytestmark = pytest.mark.django_db
@@ -525,3 +525,30 @@ def test_removed_shop_people_no_longer_write_or_count(conversation, shop, shop_s
     with pytest.raises(PermissionDenied):
         services.message_send(conversation=conversation, author=shop_staff, body="Still here")
     assert ParticipantState.objects.filter(user=shop_staff).count() == 0
+
+
+def test_the_unread_badge_counts_up_to_its_cap_and_says_so(shop, shop_owner, client, monkeypatch):
+    """Conversations of the shop and the owner's own as a buyer both count, each once; past the
+    cap the header says "N+" and the API says there may be more."""
+    from messaging import context_processors
+
+    elsewhere = ShopFactory(name="Elsewhere")
+    for number in range(2):
+        services.conversation_start(buyer=established(), shop=shop, body=f"Question {number}")
+    services.conversation_start(buyer=shop_owner, shop=elsewhere, body="Do you post abroad?")
+    services.message_send(
+        conversation=Conversation.objects.get(buyer=shop_owner), author=elsewhere.owner, body="We do."
+    )
+    assert selectors.unread_conversation_count(user=shop_owner) == 3
+    client.force_login(shop_owner)
+    assert api_unread(client) == {"unread_conversations": 3, "more": False}
+
+    monkeypatch.setattr(selectors, "UNREAD_BADGE_CAP", 2)
+    monkeypatch.setattr(context_processors, "UNREAD_BADGE_CAP", 2)
+    assert selectors.unread_conversation_count(user=shop_owner) == 2
+    assert api_unread(client) == {"unread_conversations": 2, "more": True}
+    assert '<span class="badge count">1+<span' in client.get("/messages/").content.decode()
+
+
+def api_unread(client) -> dict:
+    return client.get("/api/conversations/unread-count/").json()
