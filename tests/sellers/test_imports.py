@@ -697,13 +697,20 @@ def test_absurd_numbers_are_rejected_without_being_computed(shop, shop_owner):
 def test_an_unexpected_error_on_one_row_rejects_only_that_row(shop, shop_owner, monkeypatch):
     from catalog import services
 
-    create = services.listing_create
+    create, listing_row = services.listing_create, imports._listing_row
+
+    def fragile_listing_row(item, *args):
+        if item.row.values["title"] == "Cursed":
+            raise RuntimeError("boom")
+        return listing_row(item, *args)
 
     def fragile_create(**fields):
         if fields["title"] == "Cursed":
             raise RuntimeError("boom")
         return create(**fields)
 
+    # The row breaks its batch's set-based write, which is undone whole; the batch then goes row by row.
+    monkeypatch.setattr(imports, "_listing_row", fragile_listing_row)
     monkeypatch.setattr(services, "listing_create", fragile_create)
 
     job = start(shop, shop_owner, "title,price,condition\nFine,5,good\nCursed,5,good\nAlso fine,5,good\n")
@@ -713,6 +720,8 @@ def test_an_unexpected_error_on_one_row_rejects_only_that_row(shop, shop_owner, 
         (3, "rejected", "line 3: could not be imported because of an error on our side"),
         (4, "created", ""),
     ]
+    assert counts(job) == ("done", 3, 3, 2, 0, 1)
+    assert sorted(Listing.objects.filter(shop=shop).values_list("title", flat=True)) == ["Also fine", "Fine"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -842,19 +851,20 @@ def test_an_import_reindexes_each_batch_of_rows_once_and_search_finds_every_row(
 def test_a_resumed_import_reindexes_the_rows_an_interrupted_run_committed(shop, shop_owner):
     from catalog.search import reindex_listings
 
-    job = start(shop, shop_owner, _rows_text(imports.BATCH_SIZE + 10))
-    # The worker died during the second batch: lines up to 55 committed, the batch never reindexed.
-    interrupted = job.rows.filter(line_number__gt=imports.BATCH_SIZE + 1)
-    Listing.objects.filter(pk__in=interrupted.filter(line_number__gt=56).values("listing")).delete()
-    job.rows.filter(line_number__gt=56).delete()
+    batch = imports.BATCH_SIZE
+    job = start(shop, shop_owner, _rows_text(batch + 10))
+    # The worker died in the second batch, which went row by row: lines up to batch + 6 committed, never reindexed.
+    interrupted = job.rows.filter(line_number__gt=batch + 1)
+    Listing.objects.filter(pk__in=interrupted.filter(line_number__gt=batch + 6).values("listing")).delete()
+    job.rows.filter(line_number__gt=batch + 6).delete()
     unindexed = list(interrupted.values_list("listing_id", flat=True))
     Listing.objects.filter(pk__in=unindexed).update(status="paused")
     reindex_listings(listing_ids=unindexed)  # out of the index, as if never indexed
     Listing.objects.filter(pk__in=unindexed).update(status="active")
     InventoryImport.objects.filter(pk=job.pk).update(status=InventoryImport.Status.RUNNING)
-    assert _found_in_search(shop) == imports.BATCH_SIZE
+    assert _found_in_search(shop) == batch
 
     import_inventory.apply(args=[job.pk])
 
-    assert counts(job) == ("done", 60, 60, 60, 0, 0)
-    assert _found_in_search(shop) == 60
+    assert counts(job) == ("done", batch + 10, batch + 10, batch + 10, 0, 0)
+    assert _found_in_search(shop) == batch + 10
