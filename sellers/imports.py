@@ -34,7 +34,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from catalog.models import Condition, Listing
-from catalog.search import reindex_deferred, reindex_listings_on_commit
+from catalog.search import reindex_deferred, reindex_listings, reindex_listings_on_commit
 from marketplace.bulk import insert_rows
 from marketplace.money import MAX_PRICE, MIN_PRICE
 
@@ -50,8 +50,8 @@ MAX_ARCHIVE_ENTRIES = 20_000
 MAX_ARCHIVE_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024
 # Up to this many rows, and without images, an import runs in the request that uploads it.
 INLINE_MAX_ROWS = 200
-# Rows handled between two progress updates (and per query for existing listings).
-BATCH_SIZE = 1_000
+# Rows written together (one transaction on the set-based path) between two progress updates.
+BATCH_SIZE = 2_000
 DEFAULT_CONDITION_SLUG = "good"
 
 # What each column may be called in a dealer's file, after _normalise_header ("ISBN-13" -> "isbn_13").
@@ -970,9 +970,11 @@ def _write_batch(rows: list[ImportRow], existing: dict[str, Listing], context: _
             shop=context.shop, listings=on_sale, actor=context.actor, tell_followers=not context.followers_told
         )
         context.followers_told = True
+    # Text and tags of the batch are written: each listing is indexed once, in the batch's own
+    # transaction, so that its listings are found by search from the moment they exist (and a
+    # batch costs one commit).
+    reindex_listings(listing_ids=[item.listing_id for item in accepted])
     _record_rows(records, context, now)
-    # Tags and text of the batch are written: each listing is indexed once, at the batch's commit.
-    reindex_listings_on_commit(listing_ids=[item.listing_id for item in accepted])
 
 
 def _record_rows(records: list[dict], context: _Context, now) -> None:

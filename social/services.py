@@ -484,6 +484,15 @@ def _enqueue_listing_event(event_id: int) -> None:
         logger.warning("listing event %s waits for the sweeper: the broker is unreachable", event_id)
 
 
+def _enqueue_listing_events(event_ids: list[int]) -> None:
+    from .tasks import fanout_listing_events
+
+    try:
+        fanout_listing_events.apply_async(args=[event_ids], retry=False)
+    except (BrokerError, OSError):  # the events stay pending: sweep_listing_events tries again
+        logger.warning("%s listing events wait for the sweeper: the broker is unreachable", len(event_ids))
+
+
 def _dispatch_on_commit(event_ids: list[int]) -> None:
     if event_ids:
         transaction.on_commit(lambda: [_enqueue_listing_event(event_id) for event_id in event_ids])
@@ -512,7 +521,7 @@ def listings_imported_on_sale(*, shop: Shop, listings: list[tuple[int, Decimal]]
     listing_on_sale for many at once, in a fixed number of queries. Each listing is `actor`'s
     "listed" activity, so the feeds of the shop's followers show every one of them; each is
     matched against the want lists (one event per listing, written only while some want is
-    active). The shop's followers are told (shop.listed) of the first listing only, and only
+    active, all handed to one task). The shop's followers are told (shop.listed) of the first listing only, and only
     when `tell_followers`: an import of thousands of rows is one notification to each
     follower, not one per row. Returns how many events were written."""
     if not listings:
@@ -542,17 +551,24 @@ def listings_imported_on_sale(*, shop: Shop, listings: list[tuple[int, Decimal]]
         found = Shop.objects.filter(pk=shop.pk).annotate(**checks).values(*checks).first() or {}
         told_followers = bool(found.get("followed"))
         told = listings if found.get("wanted") else listings[:1] if told_followers else []
-        events = ListingEvent.objects.bulk_create(
-            ListingEvent(
-                listing_id=listing_id,
-                kind=ListingEvent.Kind.ON_SALE,
-                is_new=told_followers and position == 0,
-                actor=actor,
-                new_price=price,
-            )
-            for position, (listing_id, price) in enumerate(told)
+        events = insert_rows(
+            ListingEvent,
+            [
+                {
+                    "listing_id": listing_id,
+                    "kind": ListingEvent.Kind.ON_SALE,
+                    "is_new": told_followers and position == 0,
+                    "actor_id": actor.pk,
+                    "new_price": price,
+                    "created_at": now,
+                }
+                for position, (listing_id, price) in enumerate(told)
+            ],
+            now=now,
+            returning_ids=True,
         )
-        _dispatch_on_commit([event.pk for event in events])
+        if events:
+            transaction.on_commit(lambda: _enqueue_listing_events(events))
     return len(events)
 
 
