@@ -1089,13 +1089,13 @@ def test_an_import_run_again_or_uploaded_again_changes_nothing(shop, shop_owner,
 def test_the_shops_followers_hear_of_an_import_once_and_wants_of_each_listing(
     shop, shop_owner, buyer, other_buyer, django_capture_on_commit_callbacks
 ):
-    from catalog.models import Want
+    from catalog import wantlists
     from notifications.models import Notification
     from social import services as social_services
     from social.models import Activity, ListingEvent
 
     social_services.follow_create(follower=buyer, shop=shop)
-    Want.objects.create(user=other_buyer, text="hortus siccus")
+    wantlists.want_create(user=other_buyer, text="hortus siccus")
     text = _tagged_rows(imports.INLINE_MAX_ROWS + 4, tags="botany") + "SPECIAL,Hortus Siccus,Gwen Price,5,1,good,\n"
 
     with django_capture_on_commit_callbacks(execute=True):
