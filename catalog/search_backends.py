@@ -100,11 +100,16 @@ class PostgreSQLBackend(SearchBackend):
     def write(self, documents: list[ListingDocument], *, replace: bool = True) -> None:
         if not documents:
             return
-        rows = ", ".join(["(%s::integer, %s::text, %s::text, %s::text, %s::text)"] * len(documents))
-        params: list = []
-        for document in documents:
-            params += [document.listing_id, document.title, document.creator, document.tags, document.body]
         config = f"'{POSTGRESQL_CONFIG}'::regconfig"
+        # One array per column rather than a placeholder per value: a batch of thousands of
+        # documents (an import) is five parameters, not tens of thousands to bind one by one.
+        columns = [
+            [document.listing_id for document in documents],
+            [document.title for document in documents],
+            [document.creator for document in documents],
+            [document.tags for document in documents],
+            [document.body for document in documents],
+        ]
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE catalog_searchdocument AS document SET vector = "
@@ -112,9 +117,10 @@ class PostgreSQLBackend(SearchBackend):
                 f"setweight(to_tsvector({config}, text.creator), 'B') || "
                 f"setweight(to_tsvector({config}, text.tags), 'C') || "
                 f"setweight(to_tsvector({config}, text.body), 'D') "
-                f"FROM (VALUES {rows}) AS text(listing_id, title, creator, tags, body) "
+                "FROM unnest(%s::integer[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+                "AS text(listing_id, title, creator, tags, body) "
                 "WHERE document.listing_id = text.listing_id",
-                params,
+                columns,
             )
 
     def delete(self, listing_ids: list[int]) -> None:

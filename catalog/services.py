@@ -74,7 +74,9 @@ def _price_error(value) -> tuple[Decimal | None, str | None]:
     return price.quantize(CENT), None
 
 
-def _clean_listing_fields(*, shop: Shop, fields: dict, listing: Listing | None) -> tuple[dict, dict]:
+def _clean_listing_fields(
+    *, shop: Shop, fields: dict, listing: Listing | None, check_sku: bool = True
+) -> tuple[dict, dict]:
     """Validate the given listing fields; return (cleaned values, errors)."""
     cleaned: dict = {}
     errors: dict[str, list[str]] = {}
@@ -177,13 +179,60 @@ def _clean_listing_fields(*, shop: Shop, fields: dict, listing: Listing | None) 
         except ValidationError as error:
             errors.setdefault("identifier", []).extend(error.messages)
 
-    if cleaned.get("sku"):
+    if check_sku and cleaned.get("sku"):
         taken = Listing.objects.filter(shop=shop, sku=cleaned["sku"])
         if listing is not None and listing.pk:
             taken = taken.exclude(pk=listing.pk)
         if taken.exists():
             fail("sku", f"Another listing in this shop already has the SKU {cleaned['sku']}.")
     return cleaned, errors
+
+
+def listing_fields_check(*, shop: Shop, fields: dict, listing: Listing | None = None) -> tuple[dict, dict]:
+    """The rules of listing_create (`listing` None) and listing_update for many listings at
+    once (the inventory import): (cleaned values, field -> messages) for `fields`, without the
+    query per listing for a taken SKU: the caller matches SKUs in bulk, and the unique
+    constraint settles a race. A normalised identifier comes back as cleaned["_identifier"]."""
+    return _clean_listing_fields(shop=shop, fields=fields, listing=listing, check_sku=False)
+
+
+def works_for_identifiers(*, identifiers: dict[tuple[str, str], tuple[str, str]]) -> dict[tuple[str, str], Work]:
+    """The work each normalised identifier (kind, identifier) links a listing to, as _link_work
+    decides it for one listing, for many at once: the works that exist (their main work, for
+    a merged one), and new works (title and creator from the value given for their identifier)
+    created together. Three queries at most, whatever the number of identifiers."""
+    if not identifiers:
+        return {}
+
+    def found() -> dict[tuple[str, str], Work]:
+        works = Work.objects.select_related("merged_into").filter(
+            identifier_kind__in={kind for kind, _ in identifiers},
+            identifier__in={identifier for _, identifier in identifiers},
+        )
+        return {
+            (work.identifier_kind, work.identifier): work.merged_into or work
+            for work in works
+            if (work.identifier_kind, work.identifier) in identifiers
+        }
+
+    works = found()
+    missing = [key for key in identifiers if key not in works]
+    if missing:
+        # ignore_conflicts: a work created meanwhile by someone else is simply found next.
+        Work.objects.bulk_create(
+            [
+                Work(
+                    identifier_kind=kind,
+                    identifier=identifier,
+                    title=identifiers[kind, identifier][0][:255],
+                    creator=identifiers[kind, identifier][1][:255],
+                )
+                for kind, identifier in missing
+            ],
+            ignore_conflicts=True,
+        )
+        works = found()
+    return works
 
 
 def _link_work(listing: Listing, normalised: tuple[str, str] | None) -> None:
@@ -200,13 +249,19 @@ def _link_work(listing: Listing, normalised: tuple[str, str] | None) -> None:
     listing.work = work.merged_into or work
 
 
+def settled_status(*, status: str, quantity: int) -> str:
+    """The status that keeps status and stock consistent: an active listing without copies is
+    sold out, a sold-out listing that gets copies again is active."""
+    if status == Listing.Status.ACTIVE and quantity == 0:
+        return Listing.Status.SOLD_OUT
+    if status == Listing.Status.SOLD_OUT and quantity > 0:
+        return Listing.Status.ACTIVE
+    return status
+
+
 def _settle_status(listing: Listing, *, previous_status: str | None) -> None:
-    """Keep status and stock consistent: an active listing without copies is sold out,
-    a sold-out listing that gets copies again is active; publishing stamps published_at once."""
-    if listing.status == Listing.Status.ACTIVE and listing.quantity == 0:
-        listing.status = Listing.Status.SOLD_OUT
-    elif listing.status == Listing.Status.SOLD_OUT and listing.quantity > 0:
-        listing.status = Listing.Status.ACTIVE
+    """settled_status; publishing stamps published_at once."""
+    listing.status = settled_status(status=listing.status, quantity=listing.quantity)
     if listing.status in {Listing.Status.ACTIVE, Listing.Status.SOLD_OUT} and listing.published_at is None:
         listing.published_at = timezone.now()
 

@@ -220,6 +220,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     # Telling a shop's followers of a new listing is not recommendations work (social.tasks).
     "social.tasks.fanout_listing_event": {"queue": "default"},
+    "social.tasks.fanout_listing_events": {"queue": "default"},
     "social.tasks.sweep_listing_events": {"queue": "default"},
     "notifications.tasks.*": {"queue": "notifications"},
     "*.tasks.import_*": {"queue": "imports"},

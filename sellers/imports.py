@@ -34,7 +34,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from catalog.models import Condition, Listing
-from catalog.search import reindex_deferred, reindex_listings_on_commit
+from catalog.search import reindex_deferred, reindex_listings, reindex_listings_on_commit
+from marketplace.bulk import insert_rows
 from marketplace.money import MAX_PRICE, MIN_PRICE
 
 from .models import InventoryImport, InventoryImportRow, Shop
@@ -49,8 +50,8 @@ MAX_ARCHIVE_ENTRIES = 20_000
 MAX_ARCHIVE_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024
 # Up to this many rows, and without images, an import runs in the request that uploads it.
 INLINE_MAX_ROWS = 200
-# Rows handled between two progress updates (and per query for existing listings).
-BATCH_SIZE = 50
+# Rows written together (one transaction on the set-based path) between two progress updates.
+BATCH_SIZE = 2_000
 DEFAULT_CONDITION_SLUG = "good"
 
 # What each column may be called in a dealer's file, after _normalise_header ("ISBN-13" -> "isbn_13").
@@ -402,6 +403,8 @@ class _Context:
     first_line_by_sku: dict[str, int]
     archive: ImageArchive | None
     as_drafts: bool
+    # Whether the shop's followers were told of this import already (they are told once).
+    followers_told: bool = False
 
 
 def _normalise_condition(text: str) -> str:
@@ -650,6 +653,375 @@ def _record_row(row: ImportRow, existing: Listing | None, context: _Context) -> 
     return True
 
 
+# --- The set-based path: a batch of rows in a fixed number of queries -------------------------------------------
+
+
+@dataclass
+class _Accepted:
+    """A row that passed every check, with what it will write."""
+
+    row: ImportRow
+    cleaned: dict
+    notes: list[str]
+    tag_names: list[str]
+    existing: Listing | None = None
+    listing_id: int | None = None
+
+
+def _reject(records: list[dict], row: ImportRow, messages: list[str]) -> None:
+    records.append(_row_record(row, InventoryImportRow.Outcome.REJECTED, "; ".join(messages), None))
+
+
+def _row_record(row: ImportRow, outcome: str, note: str, listing_id: int | None) -> dict:
+    return {
+        "line_number": row.line_number,
+        "sku": row.values.get("sku", "")[:64],
+        "outcome": outcome,
+        "message": f"line {row.line_number}: {note}" if note else "",
+        "listing_id": listing_id,
+    }
+
+
+def _check_listing(row: ImportRow, existing: Listing | None, context: _Context) -> tuple[dict, list[str], list[str]]:
+    """What _import_row would give listing_create or listing_update for this row, checked by
+    the same rules: (cleaned values, notes, problems); nothing is written."""
+    from catalog.services import listing_fields_check
+
+    fields, problems, notes = _clean_row(row, context)
+    if problems:
+        return {}, notes, problems
+    if existing is None:
+        if "condition" not in fields:
+            default = context.conditions.get(_normalise_condition(DEFAULT_CONDITION_SLUG))
+            if default is None:
+                return {}, notes, [f"{context.headers.get('condition', 'condition')} is missing"]
+            fields["condition"] = default
+            notes.append(f"no condition given: listed as {default.name.lower()}")
+        status = Listing.Status.DRAFT if context.as_drafts else Listing.Status.ACTIVE
+        # The values listing_create fills in for what the row leaves out.
+        fields = {
+            "quantity": 1,
+            "sku": "",
+            "creator": "",
+            "publisher": "",
+            "year": None,
+            "format": "",
+            "identifier": "",
+            "description": "",
+            **fields,
+            "currency": fields.get("currency") or context.shop.currency,
+            "status": status,
+        }
+    else:
+        updates = {name: value for name, value in fields.items() if name in UPDATABLE_FIELDS and value != ""}
+        fields = _changed_fields(existing, updates)
+        if not fields:
+            notes.append("already up to date")
+            return {}, notes, []
+    cleaned, errors = listing_fields_check(shop=context.shop, fields=fields, listing=existing)
+    if errors:
+        return {}, notes, _service_messages(ValidationError(errors), row, context)
+    return cleaned, notes, []
+
+
+def _resolve_tags(accepted: list[_Accepted], records: list[dict], context: _Context) -> tuple[list[_Accepted], dict]:
+    """The main tag of every name the accepted rows give, tags used for the first time created
+    together; a row with a name that cannot be a tag, or names a hidden tag, is rejected with
+    the message tag_apply would give. Returns the rows still accepted and {name: main tag}."""
+    from catalog.models import Tag
+    from catalog.tagging import is_hidden_tag, normalise_tag_name
+
+    label = context.headers.get("tags", "tags")
+    normalised: dict[str, str | ValidationError] = {}
+    for item in accepted:
+        for name in item.tag_names:
+            if name not in normalised:
+                try:
+                    normalised[name] = normalise_tag_name(name)
+                except ValidationError as error:
+                    normalised[name] = error
+    wanted = {name for name in normalised.values() if isinstance(name, str)}
+    tags = _tags_named(wanted)
+    kept = []
+    for item in accepted:
+        messages = []
+        for name in item.tag_names:
+            found = normalised[name]
+            if isinstance(found, ValidationError):
+                messages = [f"{label} '{name}': {message}" for message in found.messages]
+            elif found in tags and is_hidden_tag(tags[found]):
+                messages = [f"{label} '{name}': “{found}” has been hidden by a moderator and cannot be used."]
+            if messages:
+                break
+        if messages:
+            _reject(records, item.row, messages)
+        else:
+            kept.append(item)
+    needed = {normalised[name] for item in kept for name in item.tag_names}
+    missing = needed - set(tags)
+    if missing:
+        slugify = Tag().slugify
+        slugs = {name: slugify(name) for name in sorted(missing)}
+        taken = set(Tag.objects.filter(slug__in=set(slugs.values())).values_list("slug", flat=True))
+        fresh, seen = [], set()
+        for name, slug in slugs.items():
+            if slug and slug not in taken and slug not in seen:
+                seen.add(slug)
+                fresh.append(Tag(name=name, slug=slug))
+        # ignore_conflicts: a tag someone created meanwhile is found by the next query.
+        Tag.objects.bulk_create(fresh, ignore_conflicts=True)
+        tags |= _tags_named(missing)
+        for name in sorted(missing - set(tags)):
+            # Its slug is another tag's: taggit numbers it, one tag at a time (rare).
+            tags[name], _ = Tag.objects.get_or_create(name=name)
+    main = {name: tags[folded].merged_into or tags[folded] for name, folded in normalised.items() if folded in tags}
+    return kept, main
+
+
+def _tags_named(names: set[str]) -> dict:
+    from catalog.models import Tag
+
+    if not names:
+        return {}
+    return {tag.name: tag for tag in Tag.objects.select_related("merged_into").filter(name__in=names)}
+
+
+def _listing_row(item: _Accepted, context: _Context, works: dict, now) -> dict:
+    from catalog.services import settled_status
+    from marketplace.markdown import render_markdown
+
+    cleaned = item.cleaned
+    normalised = cleaned.get("_identifier")
+    status = settled_status(status=cleaned["status"], quantity=cleaned["quantity"])
+    description = cleaned["description"]
+    return {
+        "shop_id": context.shop.pk,
+        "work_id": works[normalised].pk if normalised else None,
+        "condition_id": cleaned["condition"].pk,
+        "sku": cleaned["sku"],
+        "title": cleaned["title"],
+        "creator": cleaned["creator"],
+        "publisher": cleaned["publisher"],
+        "year": cleaned["year"],
+        "format": cleaned["format"],
+        "identifier": cleaned["identifier"],
+        "description": description,
+        "description_html": render_markdown(description) if description else "",
+        "price": cleaned["price"],
+        "currency": cleaned["currency"],
+        "quantity": cleaned["quantity"],
+        "status": status,
+        "created_at": now,
+        "updated_at": now,
+        "published_at": now if status in {Listing.Status.ACTIVE, Listing.Status.SOLD_OUT} else None,
+    }
+
+
+def _update_listings(updated: list[_Accepted], works: dict, context: _Context, now) -> None:
+    """Write the changed fields of the batch's existing listings (one query), then what
+    listing_update does after a change: tell of a listing back on sale, or of a lower price."""
+    from catalog import tagging
+    from catalog.services import settled_status
+    from marketplace.markdown import render_markdown
+    from social import services as social_services
+
+    if not updated:
+        return
+    changed_fields = {"updated_at", "status", "published_at"}
+    came_on_sale, drops = [], []
+    listings = []
+    for item in updated:
+        listing, cleaned = item.existing, dict(item.cleaned)
+        previous_status, previous_price = listing.status, listing.price
+        was_published = listing.published_at is not None
+        normalised = cleaned.pop("_identifier", None)
+        for name, value in cleaned.items():
+            setattr(listing, name, value)
+            changed_fields.add("condition" if name == "condition" else name)
+        if "description" in cleaned:
+            listing.description_html = render_markdown(listing.description)
+            changed_fields.add("description_html")
+        if "identifier" in cleaned:
+            listing.work = works[normalised] if normalised else None
+            changed_fields.add("work")
+        listing.status = settled_status(status=listing.status, quantity=listing.quantity)
+        if listing.status in {Listing.Status.ACTIVE, Listing.Status.SOLD_OUT} and listing.published_at is None:
+            listing.published_at = now
+        listing.updated_at = now
+        listings.append(listing)
+        if listing.status == Listing.Status.ACTIVE and previous_status != Listing.Status.ACTIVE:
+            came_on_sale.append((listing, not was_published))
+        elif listing.price < previous_price:
+            drops.append((listing, previous_price))
+    Listing.objects.bulk_update(listings, sorted(changed_fields))
+    for listing, is_new in came_on_sale:  # a sold-out listing restocked: rare, told as listing_update tells it
+        tagging.tag_followers_notify(listing=listing, actor=context.actor)
+        social_services.listing_on_sale(listing=listing, actor=context.actor, is_new=is_new)
+    if drops:
+        social_services.listing_prices_dropped(drops=drops, actor=context.actor)
+
+
+def _apply_tags_in_bulk(accepted: list[_Accepted], tags: dict, context: _Context, now) -> None:
+    """The seller's applications of the accepted rows' tags that do not exist yet, in one insert,
+    their tags' use counts moved by as many (one query), and the tags' followers told of the
+    listings on sale that carry them, as tag_apply tells them."""
+    from django.db.models import Case, F, Value, When
+
+    from catalog import tagging
+    from catalog.models import Tag, TagFollow, TaggedListing
+
+    wanted = {(tags[name].pk, item.listing_id) for item in accepted for name in item.tag_names}
+    if not wanted:
+        return
+    updated_ids = {item.listing_id for item in accepted if item.existing is not None and item.tag_names}
+    if updated_ids:
+        wanted -= set(
+            TaggedListing.objects.filter(content_object_id__in=updated_ids, tagged_by_id=context.actor.pk).values_list(
+                "tag_id", "content_object_id"
+            )
+        )
+    if not wanted:
+        return
+    applications = sorted(wanted, key=lambda pair: (pair[1], pair[0]))
+    insert_rows(
+        TaggedListing,
+        [
+            {
+                "tag_id": tag_id,
+                "content_object_id": listing_id,
+                "tagged_by_id": context.actor.pk,
+                "is_seller_tag": True,
+                "created_at": now,
+            }
+            for tag_id, listing_id in applications
+        ],
+        now=now,
+    )
+    uses: dict[int, int] = {}
+    for tag_id, _ in applications:
+        uses[tag_id] = uses.get(tag_id, 0) + 1
+    Tag.objects.filter(pk__in=uses).update(
+        use_count=F("use_count") + Case(*(When(pk=tag_id, then=Value(count)) for tag_id, count in uses.items()))
+    )
+    if TagFollow.objects.filter(tag_id__in=uses).exists():
+        tagged = {listing_id for _, listing_id in applications}
+        for listing in Listing.objects.filter(pk__in=tagged, status=Listing.Status.ACTIVE).order_by("pk"):
+            tagging.tag_followers_notify(listing=listing, actor=context.actor)
+
+
+def _write_batch(rows: list[ImportRow], existing: dict[str, Listing], context: _Context) -> None:
+    """Import a batch of rows set-based, in the caller's transaction: every row checked in
+    Python by the rules of the per-row path (same outcomes, same messages), then each kind of
+    write done once for the whole batch. What listing_create and tag_apply do for one listing
+    is done here for all of them: search documents, tag use counts, "listed" activity, events
+    for want lists and the shop's followers (told once per import: see
+    listings_imported_on_sale), the report line of every row, the import's counters."""
+    from catalog.services import works_for_identifiers
+    from social import services as social_services
+
+    now = timezone.now()
+    records: list[dict] = []
+    if not is_shop_member(user=context.actor, shop=context.shop):
+        for row in rows:
+            _reject(records, row, ["the person who uploaded the file is no longer one of the shop's people"])
+        _record_rows(records, context, now)
+        return
+    accepted: list[_Accepted] = []
+    for row in rows:
+        listing = existing.get(row.values.get("sku", ""))
+        cleaned, notes, problems = _check_listing(row, listing, context)
+        if problems:
+            _reject(records, row, problems)
+            continue
+        item = _Accepted(row=row, cleaned=cleaned, notes=notes, tag_names=_split_tags(row.values.get("tags", "")))
+        if listing is not None:
+            item.existing, item.listing_id = listing, listing.pk
+        accepted.append(item)
+    accepted, tags = _resolve_tags(accepted, records, context)
+
+    identifiers: dict[tuple[str, str], tuple[str, str]] = {}
+    for item in accepted:
+        normalised = item.cleaned.get("_identifier")
+        if normalised:
+            title = item.cleaned.get("title", item.existing.title if item.existing else "")
+            creator = item.cleaned.get("creator", item.existing.creator if item.existing else "")
+            identifiers.setdefault(normalised, (title, creator))
+    works = works_for_identifiers(identifiers=identifiers)
+
+    created = [item for item in accepted if item.existing is None]
+    listing_rows = [_listing_row(item, context, works, now) for item in created]
+    for item, listing_id in zip(created, insert_rows(Listing, listing_rows, now=now, returning_ids=True), strict=True):
+        item.listing_id = listing_id
+    updated = [item for item in accepted if item.existing is not None and item.cleaned]
+    unchanged = [item for item in accepted if item.existing is not None and not item.cleaned]
+    _update_listings(updated, works, context, now)
+    _apply_tags_in_bulk(accepted, tags, context, now)
+
+    Outcome = InventoryImportRow.Outcome
+    for outcome, items in ((Outcome.CREATED, created), (Outcome.UPDATED, updated + unchanged)):
+        records += [_row_record(item.row, outcome, "; ".join(item.notes), item.listing_id) for item in items]
+    on_sale = [
+        (item.listing_id, row["price"])
+        for item, row in zip(created, listing_rows, strict=True)
+        if row["status"] == Listing.Status.ACTIVE
+    ]
+    if on_sale:
+        social_services.listings_imported_on_sale(
+            shop=context.shop, listings=on_sale, actor=context.actor, tell_followers=not context.followers_told
+        )
+        context.followers_told = True
+    # Text and tags of the batch are written: each listing is indexed once, in the batch's own
+    # transaction, so that its listings are found by search from the moment they exist (and a
+    # batch costs one commit).
+    reindex_listings(listing_ids=[item.listing_id for item in accepted])
+    _record_rows(records, context, now)
+
+
+def _record_rows(records: list[dict], context: _Context, now) -> None:
+    """The batch's report lines (one insert) and the import's counters moved by as many (one
+    update). A line another run recorded first makes the insert fail: the caller then goes
+    row by row, which skips the lines already recorded."""
+    from django.db.models import F
+
+    insert_rows(InventoryImportRow, [{**record, "inventory_import_id": context.job.pk} for record in records], now=now)
+    outcomes = dict.fromkeys(InventoryImportRow.Outcome.values, 0)
+    for record in records:
+        outcomes[record["outcome"]] += 1
+    InventoryImport.objects.filter(pk=context.job.pk).update(
+        processed_rows=F("processed_rows") + len(records),
+        created_count=F("created_count") + outcomes[InventoryImportRow.Outcome.CREATED],
+        updated_count=F("updated_count") + outcomes[InventoryImportRow.Outcome.UPDATED],
+        rejected_count=F("rejected_count") + outcomes[InventoryImportRow.Outcome.REJECTED],
+    )
+
+
+def _import_batch(rows: list[ImportRow], context: _Context) -> None:
+    """Import a batch: rows naming an image go through the per-row path (their images are
+    processed one by one anyway); the others are written set-based in one transaction. If
+    that transaction fails (another run recorded some of the lines first, a sku was taken
+    meanwhile, anything unexpected), it is undone whole and its rows go the per-row way, where
+    each row succeeds or is rejected on its own."""
+    existing = _existing_listings(context.shop, rows)
+    simple = [row for row in rows if not row.values.get("image")]
+    by_row = [row for row in rows if row.values.get("image")]
+    if simple:
+        try:
+            with transaction.atomic():
+                _write_batch(simple, existing, context)
+        except (OperationalError, InterfaceError):
+            raise  # the database went away: the task retries, this batch is redone then
+        except Exception:  # any other failure leaves the batch to the per-row path, row by row
+            logger.info("inventory import %s: a batch goes row by row", context.job.pk, exc_info=True)
+            by_row = rows
+            existing = _existing_listings(context.shop, rows)
+    if by_row:
+        # Each row commits on its own; their listings are reindexed together after the batch.
+        with reindex_deferred():
+            for row in by_row:
+                _record_row(row, existing.get(row.values.get("sku", "")), context)
+        _refresh_counts(context.job)
+
+
 def _existing_listings(shop: Shop, rows: list[ImportRow]) -> dict[str, Listing]:
     skus = {row.values["sku"] for row in rows if row.values.get("sku")}
     if not skus:
@@ -750,18 +1122,18 @@ def inventory_import_run(*, import_id: int, as_drafts: bool = False) -> Inventor
     )
     if job.total_rows != len(parsed.rows):
         InventoryImport.objects.filter(pk=job.pk).update(total_rows=len(parsed.rows))
-    done = set(job.rows.values_list("line_number", flat=True))
+    recorded = dict(job.rows.values_list("line_number", "outcome"))
+    done = set(recorded)
+    # A run that resumes does not tell the shop's followers of the import a second time.
+    context.followers_told = InventoryImportRow.Outcome.CREATED in recorded.values()
     if done:
+        # The counters move batch by batch from here: start them from what is recorded.
+        _refresh_counts(job)
         # An earlier run stopped after committing rows whose batch it never reindexed.
         reindex_listings_on_commit(listing_ids=job.rows.exclude(listing=None).values_list("listing_id", flat=True))
     try:
         for batch in _pending_batches(parsed.rows, done):
-            existing = _existing_listings(job.shop, batch)
-            # Each row commits on its own; the batch's listings are reindexed together after it.
-            with reindex_deferred():
-                for row in batch:
-                    _record_row(row, existing.get(row.values.get("sku", "")), context)
-            _refresh_counts(job)
+            _import_batch(batch, context)
     finally:
         if archive is not None:
             archive.close()

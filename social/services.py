@@ -26,6 +26,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from catalog.models import Listing, TaggedListing, Want, Work
 from catalog.selectors import PUBLIC_STATUSES
+from marketplace.bulk import insert_rows
 from notifications.services import notify_audience
 from sellers.models import Shop
 
@@ -483,6 +484,15 @@ def _enqueue_listing_event(event_id: int) -> None:
         logger.warning("listing event %s waits for the sweeper: the broker is unreachable", event_id)
 
 
+def _enqueue_listing_events(event_ids: list[int]) -> None:
+    from .tasks import fanout_listing_events
+
+    try:
+        fanout_listing_events.apply_async(args=[event_ids], retry=False)
+    except (BrokerError, OSError):  # the events stay pending: sweep_listing_events tries again
+        logger.warning("%s listing events wait for the sweeper: the broker is unreachable", len(event_ids))
+
+
 def _dispatch_on_commit(event_ids: list[int]) -> None:
     if event_ids:
         transaction.on_commit(lambda: [_enqueue_listing_event(event_id) for event_id in event_ids])
@@ -503,6 +513,63 @@ def listing_on_sale(*, listing: Listing, actor, is_new: bool) -> ListingEvent | 
         )
         _dispatch_on_commit([event.pk])
     return event
+
+
+def listings_imported_on_sale(*, shop: Shop, listings: list[tuple[int, Decimal]], actor, tell_followers: bool) -> int:
+    """New listings of `shop` ((id, price) of each), on sale for the first time, put there
+    together by `actor` (a batch of an inventory import, in its transaction, listings saved):
+    listing_on_sale for many at once, in a fixed number of queries. Each listing is `actor`'s
+    "listed" activity, so the feeds of the shop's followers show every one of them; each is
+    matched against the want lists (one event per listing, written only while some want is
+    active, all handed to one task). The shop's followers are told (shop.listed) of the first listing only, and only
+    when `tell_followers`: an import of thousands of rows is one notification to each
+    follower, not one per row. Returns how many events were written."""
+    if not listings:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        audience = min(_chosen_audience(user_id=actor.pk, subject=ActivityKind.LISTED), Audience.EVERYONE)
+        insert_rows(
+            Activity,
+            [
+                {
+                    "actor_id": actor.pk,
+                    "kind": ActivityKind.LISTED,
+                    "listing_id": listing_id,
+                    "shop_id": shop.pk,
+                    "ceiling": Audience.EVERYONE,
+                    "audience": audience,
+                    "created_at": now,
+                }
+                for listing_id, _ in listings
+            ],
+            now=now,
+        )
+        checks = {"wanted": Exists(Want.objects.filter(is_active=True))}
+        if tell_followers:
+            checks["followed"] = Exists(Follow.objects.filter(shop_id=shop.pk))
+        found = Shop.objects.filter(pk=shop.pk).annotate(**checks).values(*checks).first() or {}
+        told_followers = bool(found.get("followed"))
+        told = listings if found.get("wanted") else listings[:1] if told_followers else []
+        events = insert_rows(
+            ListingEvent,
+            [
+                {
+                    "listing_id": listing_id,
+                    "kind": ListingEvent.Kind.ON_SALE,
+                    "is_new": told_followers and position == 0,
+                    "actor_id": actor.pk,
+                    "new_price": price,
+                    "created_at": now,
+                }
+                for position, (listing_id, price) in enumerate(told)
+            ],
+            now=now,
+            returning_ids=True,
+        )
+        if events:
+            transaction.on_commit(lambda: _enqueue_listing_events(events))
+    return len(events)
 
 
 def _could_concern_anyone(*, listing: Listing, followers: bool) -> bool:

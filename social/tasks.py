@@ -62,6 +62,21 @@ def fanout_listing_event(event_id: int) -> bool:
     return services.listing_event_process(event_id=event_id)
 
 
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=DATABASE_AWAY,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def fanout_listing_events(event_ids: list[int]) -> int:
+    """fanout_listing_event for the events of one batch of imported listings: one message for
+    the batch instead of one per listing (an import writes thousands). Events already done are
+    skipped, so a retry or a second delivery carries on where the last one stopped."""
+    return sum(services.listing_event_process(event_id=event_id) for event_id in event_ids)
+
+
 @shared_task(ignore_result=True, acks_late=True)
 def sweep_listing_events() -> int:
     """Every minute: re-enqueue the listing events the broker or a dead worker left behind."""

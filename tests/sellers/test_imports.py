@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from catalog.models import Listing, Work
 from marketplace import celery_app
@@ -16,7 +17,7 @@ from sellers import imports
 from sellers.imports import inventory_import_run, inventory_import_start
 from sellers.models import InventoryImport, InventoryImportRow, ShopMember
 from sellers.tasks import import_inventory
-from tests.factories import ListingFactory
+from tests.factories import ListingFactory, UserFactory
 from tests.images import image_bytes
 
 pytestmark = pytest.mark.django_db
@@ -697,13 +698,20 @@ def test_absurd_numbers_are_rejected_without_being_computed(shop, shop_owner):
 def test_an_unexpected_error_on_one_row_rejects_only_that_row(shop, shop_owner, monkeypatch):
     from catalog import services
 
-    create = services.listing_create
+    create, listing_row = services.listing_create, imports._listing_row
+
+    def fragile_listing_row(item, *args):
+        if item.row.values["title"] == "Cursed":
+            raise RuntimeError("boom")
+        return listing_row(item, *args)
 
     def fragile_create(**fields):
         if fields["title"] == "Cursed":
             raise RuntimeError("boom")
         return create(**fields)
 
+    # The row breaks its batch's set-based write, which is undone whole; the batch then goes row by row.
+    monkeypatch.setattr(imports, "_listing_row", fragile_listing_row)
     monkeypatch.setattr(services, "listing_create", fragile_create)
 
     job = start(shop, shop_owner, "title,price,condition\nFine,5,good\nCursed,5,good\nAlso fine,5,good\n")
@@ -713,6 +721,8 @@ def test_an_unexpected_error_on_one_row_rejects_only_that_row(shop, shop_owner, 
         (3, "rejected", "line 3: could not be imported because of an error on our side"),
         (4, "created", ""),
     ]
+    assert counts(job) == ("done", 3, 3, 2, 0, 1)
+    assert sorted(Listing.objects.filter(shop=shop).values_list("title", flat=True)) == ["Also fine", "Fine"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -813,7 +823,7 @@ def test_a_refused_tag_rejects_its_row_and_leaves_nothing_behind(shop, shop_owne
     assert list(Listing.objects.filter(shop=shop).values_list("sku", flat=True)) == ["A2"]
 
 
-# --- Search (each row commits on its own; the index follows batch by batch) ----------------------------------------
+# --- Search (the index follows batch by batch) --------------------------------------------------------------------
 
 
 def _found_in_search(shop) -> int:
@@ -827,14 +837,15 @@ def test_an_import_reindexes_each_batch_of_rows_once_and_search_finds_every_row(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    rows = 2 * imports.BATCH_SIZE + 20  # three batches, run in the request (at most INLINE_MAX_ROWS)
+    rows = 2 * imports.BATCH_SIZE + 20  # three batches, run by the task (eager in tests) at commit
 
     with CaptureQueriesContext(connection) as captured:
         job = start(shop, shop_owner, _rows_text(rows))
 
-    document_writes = [query for query in captured if query["sql"].startswith('INSERT INTO "catalog_searchdocument"')]
+    # One lexicon update per reindex (a bulk insert of documents may take several statements on SQLite).
+    lexicon_writes = [query for query in captured if query["sql"].startswith("INSERT INTO catalog_searchterm")]
     assert counts(job) == ("done", rows, rows, rows, 0, 0)
-    assert len(document_writes) == 3
+    assert len(lexicon_writes) == 3
     assert _found_in_search(shop) == rows
 
 
@@ -842,19 +853,265 @@ def test_an_import_reindexes_each_batch_of_rows_once_and_search_finds_every_row(
 def test_a_resumed_import_reindexes_the_rows_an_interrupted_run_committed(shop, shop_owner):
     from catalog.search import reindex_listings
 
-    job = start(shop, shop_owner, _rows_text(imports.BATCH_SIZE + 10))
-    # The worker died during the second batch: lines up to 55 committed, the batch never reindexed.
-    interrupted = job.rows.filter(line_number__gt=imports.BATCH_SIZE + 1)
-    Listing.objects.filter(pk__in=interrupted.filter(line_number__gt=56).values("listing")).delete()
-    job.rows.filter(line_number__gt=56).delete()
+    batch = imports.BATCH_SIZE
+    job = start(shop, shop_owner, _rows_text(batch + 10))
+    # The worker died in the second batch, which went row by row: lines up to batch + 6 committed, never reindexed.
+    interrupted = job.rows.filter(line_number__gt=batch + 1)
+    Listing.objects.filter(pk__in=interrupted.filter(line_number__gt=batch + 6).values("listing")).delete()
+    job.rows.filter(line_number__gt=batch + 6).delete()
     unindexed = list(interrupted.values_list("listing_id", flat=True))
     Listing.objects.filter(pk__in=unindexed).update(status="paused")
     reindex_listings(listing_ids=unindexed)  # out of the index, as if never indexed
     Listing.objects.filter(pk__in=unindexed).update(status="active")
     InventoryImport.objects.filter(pk=job.pk).update(status=InventoryImport.Status.RUNNING)
-    assert _found_in_search(shop) == imports.BATCH_SIZE
+    assert _found_in_search(shop) == batch
 
     import_inventory.apply(args=[job.pk])
 
-    assert counts(job) == ("done", 60, 60, 60, 0, 0)
-    assert _found_in_search(shop) == 60
+    assert counts(job) == ("done", batch + 10, batch + 10, batch + 10, 0, 0)
+    assert _found_in_search(shop) == batch + 10
+
+
+# --- The set-based path (a batch of rows in a fixed number of queries) ----------------------------------------------
+
+
+MIXED_HEADER = "sku,title,author,isbn,price,quantity,condition,year,currency,description,tags"
+
+
+def _mixed_rows() -> str:
+    """Good and bad rows of every kind, and rows for the two listings _existing_listings makes."""
+    return "\n".join(
+        [
+            MIXED_HEADER,
+            'N1,Good Book,Ann Author,0-684-80122-1,10.00,2,good,1995,,A *fine* copy,"Austen; first edition"',
+            "N2,Negative,,,-3,1,good,,,,",
+            "N3,Unknown condition,,,5,1,shabby,,,,",
+            "N4,,,,5,1,good,,,,",
+            "N1,Same sku again,,,5,1,good,,,,",
+            "N5,Bad ISBN,,978-0-14-044913-0,5,1,good,,,,",
+            f"N6,{'x' * 300},,,5,1,good,,,,",
+            "N7,Too many,,,5,200000,good,,,,",
+            "N8,Old year,,,5,1,good,999,,,",
+            "N9,Odd money,,,5,1,good,,XYZ,,",
+            'N10,Hidden tag,,,5,1,good,,,,"austen; Banned"',
+            f"N11,Long tag,,,5,1,good,,,,{'y' * 51}",
+            "N12,No condition,,,5,0,,,,,",
+            "N13,Same work,Bob,9780684801223,7,1,good,,,,Regency",
+            'OLD-1,New title,,,4.00,3,fine,,,,"regency;Austen"',
+            "OLD-2,Same,,,3.00,1,good,,,,",
+            "N14,Draft-free,Cy,,8,1,as new,,eur,,",
+        ]
+    )
+
+
+def _existing_listings(shop) -> None:
+    ListingFactory(shop=shop, sku="OLD-1", title="Old title", price=Decimal("5.00"))
+    ListingFactory(shop=shop, sku="OLD-2", title="Same", price=Decimal("3.00"))
+
+
+def _listings_of(shop) -> list[tuple]:
+    from catalog.models import TaggedListing
+
+    tags: dict[int, list[str]] = {}
+    for listing_id, name in TaggedListing.objects.filter(content_object__shop=shop).values_list(
+        "content_object_id", "tag__name"
+    ):
+        tags.setdefault(listing_id, []).append(name)
+    return [
+        (
+            listing.sku,
+            listing.title,
+            listing.creator,
+            listing.identifier,
+            listing.price,
+            listing.quantity,
+            listing.condition.slug,
+            listing.status,
+            listing.year,
+            listing.currency,
+            listing.description_html,
+            listing.work.identifier if listing.work else None,
+            listing.published_at is not None,
+            sorted(tags.get(listing.pk, [])),
+        )
+        for listing in Listing.objects.filter(shop=shop).select_related("condition", "work").order_by("sku")
+    ]
+
+
+def test_a_batch_of_good_and_bad_rows_gives_what_the_row_by_row_path_gives(
+    shop, shop_owner, other_shop_owner, monkeypatch
+):
+    from catalog.models import Tag
+    from catalog.tagging import tags_recount
+    from social.models import Activity
+    from tests.factories import ShopFactory
+
+    Tag.objects.create(name="banned", slug="banned", is_hidden=True, hidden_reason="Abuse")
+    twin = ShopFactory(name="Twin Books", slug="twin-books", owner=other_shop_owner)
+    for each in (shop, twin):
+        _existing_listings(each)
+
+    bulk = start(shop, shop_owner, _mixed_rows())
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the set-based path is not taken")
+
+    monkeypatch.setattr(imports, "_write_batch", broken)
+    by_row = start(twin, other_shop_owner, _mixed_rows())
+
+    assert counts(bulk) == counts(by_row) == ("done", 17, 17, 4, 2, 11)
+    assert outcomes(bulk) == outcomes(by_row)
+    assert [message for _, _, outcome, message in outcomes(bulk) if outcome == "rejected"] == [
+        "line 3: price '-3' must be between 0.01 and 999999.99",
+        "line 4: condition 'shabby' is not one of: new, as new, fine, very good, good, fair, poor",
+        "line 5: title is missing",
+        "line 6: sku 'N1' is already used on line 2",
+        "line 7: isbn: 978-0-14-044913-0 is not a valid ISBN: its check digit is wrong.",
+        f"line 8: title '{'x' * 300}': This can be at most 255 characters.",
+        "line 9: quantity '200000': The quantity can be at most 100,000.",
+        f"line 10: year '999': Enter a year between 1000 and {timezone.now().year + 1}.",
+        "line 11: currency: XYZ is not a currency Plural accepts.",
+        "line 12: tags 'Banned': “banned” has been hidden by a moderator and cannot be used.",
+        f"line 13: tags '{'y' * 51}': A tag can be at most 50 characters long (this one has 51).",
+    ]
+    assert _listings_of(shop) == _listings_of(twin)
+    assert Listing.objects.get(shop=shop, sku="N1").work == Listing.objects.get(shop=shop, sku="N13").work
+    listed = Activity.objects.filter(kind="listed")
+    assert listed.filter(shop=shop).count() == listed.filter(shop=twin).count() == 3
+    use_counts = dict(Tag.objects.values_list("name", "use_count"))
+    tags_recount(actor=UserFactory(is_staff=True))
+    assert (
+        dict(Tag.objects.values_list("name", "use_count"))
+        == use_counts
+        == {
+            "austen": 4,
+            "banned": 0,
+            "first edition": 2,
+            "regency": 4,
+        }
+    )
+
+
+def _tagged_rows(count: int, *, tags: str, prefix: str = "T") -> str:
+    lines = ["sku,title,author,price,quantity,condition,tags"]
+    lines += [
+        f'{prefix}{number:05d},Herbarium volume {number},Gwen Price,{number % 90 + 1}.50,1,good,"{tags}"'
+        for number in range(count)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_batch_costs_the_same_queries_whatever_its_number_of_rows(
+    shop, shop_owner, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    jobs = []
+
+    def run(count: int, tags: str) -> None:
+        # Below INLINE_MAX_ROWS: the whole import runs in inventory_import_start, on the set-based path.
+        # (SQLite takes at most 999 values per statement, so its bulk inserts split above 45 rows.)
+        with django_capture_on_commit_callbacks(execute=True):
+            jobs.append((count, start(shop, shop_owner, _tagged_rows(count, tags=tags, prefix=f"T{count}-"))))
+
+    with CaptureQueriesContext(connection) as new_tags:
+        run(10, "Wales; first flora")
+    with django_assert_num_queries(len(new_tags)):
+        run(45, "Devon; second flora")
+    # Known tags cost fewer queries than new ones, again whatever the number of rows.
+    with CaptureQueriesContext(connection) as known_tags:
+        run(20, "Wales; devon")
+    with django_assert_num_queries(len(known_tags)):
+        run(40, "first flora; Second Flora")
+
+    assert len(known_tags) < len(new_tags)
+    assert [counts(job) for _, job in jobs] == [("done", count, count, count, 0, 0) for count, _ in jobs]
+
+
+def test_imported_tags_and_text_are_found_at_once_and_counted(shop, shop_owner, django_capture_on_commit_callbacks):
+    from catalog import tagging
+    from catalog.models import Tag, TaggedListing
+    from catalog.search import listings_matching
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start(shop, shop_owner, _tagged_rows(30, tags="Botany; Welsh Flora"))
+
+    assert counts(job) == ("done", 30, 30, 30, 0, 0)
+    listings = Listing.objects.filter(shop=shop)
+    assert listings_matching(listings=listings, text="herbarium gwen").count() == 30
+    assert listings_matching(listings=listings, text="welsh flora").count() == 30
+    assert listings_matching(listings=listings, text="volume 7").count() == 1
+    assert dict(Tag.objects.filter(name__in=["botany", "welsh flora"]).values_list("slug", "use_count")) == {
+        "botany": 30,
+        "welsh-flora": 30,
+    }
+    assert TaggedListing.objects.filter(tagged_by=shop_owner, is_seller_tag=True).count() == 60
+    tags_recounted = dict(Tag.objects.values_list("name", "use_count"))
+    tagging.tags_recount(actor=UserFactory(is_staff=True))
+    assert dict(Tag.objects.values_list("name", "use_count")) == tags_recounted
+
+
+def test_an_import_run_again_or_uploaded_again_changes_nothing(shop, shop_owner, django_capture_on_commit_callbacks):
+    from catalog.models import Tag, TaggedListing
+    from social.models import Activity
+
+    text = _tagged_rows(imports.INLINE_MAX_ROWS + 30, tags="botany; maps")
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start(shop, shop_owner, text)
+
+    def state():
+        return (
+            counts(job),
+            outcomes(job),
+            list(Listing.objects.order_by("pk").values_list("pk", "sku", "title", "price", "status")),
+            list(TaggedListing.objects.order_by("pk").values_list("tag__name", "content_object_id")),
+            dict(Tag.objects.values_list("name", "use_count")),
+            Activity.objects.filter(kind="listed").count(),
+        )
+
+    first = state()
+    import_inventory.apply(args=[job.pk])
+    InventoryImport.objects.filter(pk=job.pk).update(status=InventoryImport.Status.RUNNING)
+    import_inventory.apply(args=[job.pk])
+    assert state() == first
+    assert first[0] == ("done", 230, 230, 230, 0, 0)
+    assert first[4] == {"botany": 230, "maps": 230}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = start(shop, shop_owner, text)
+
+    assert counts(again) == ("done", 230, 230, 0, 230, 0)
+    assert {message for _, _, _, message in outcomes(again)} == {
+        f"line {line}: already up to date" for line in range(2, 232)
+    }
+    assert state()[2:] == first[2:]
+
+
+def test_the_shops_followers_hear_of_an_import_once_and_wants_of_each_listing(
+    shop, shop_owner, buyer, other_buyer, django_capture_on_commit_callbacks
+):
+    from catalog import wantlists
+    from notifications.models import Notification
+    from social import services as social_services
+    from social.models import Activity, ListingEvent
+
+    social_services.follow_create(follower=buyer, shop=shop)
+    wantlists.want_create(user=other_buyer, text="hortus siccus")
+    text = _tagged_rows(imports.INLINE_MAX_ROWS + 4, tags="botany") + "SPECIAL,Hortus Siccus,Gwen Price,5,1,good,\n"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start(shop, shop_owner, text)
+
+    assert counts(job)[3] == 205
+    assert Activity.objects.filter(kind="listed", shop=shop, actor=shop_owner).count() == 205
+    events = ListingEvent.objects.order_by("pk")
+    assert events.count() == 205  # a want is active: each listing is matched against it
+    assert [event.is_new for event in events].count(True) == 1
+    assert {event.done_at is not None for event in events} == {True}
+    assert list(Notification.objects.filter(recipient=buyer).values_list("kind", "title")) == [
+        ("shop.listed", "Olive's Books listed Herbarium volume 0")
+    ]
+    assert list(Notification.objects.filter(recipient=other_buyer).values_list("kind", "title")) == [
+        ("wantlist.matched", "Found for your want list: Hortus Siccus")
+    ]

@@ -5,7 +5,7 @@ from marketplace.bench import generate, harness
 # Rounds and seconds per size: enough samples for a stable median, bounded in time.
 PLANS = {
     "S": {"rounds": 20, "naive_rounds": 10, "http_seconds": 1.0, "http_rounds": 2, "import_rows": 500},
-    "M": {"rounds": 15, "naive_rounds": 3, "http_seconds": 2.0, "http_rounds": 2, "import_rows": 2_000},
+    "M": {"rounds": 15, "naive_rounds": 3, "http_seconds": 2.0, "http_rounds": 2, "import_rows": 100_000},
     "L": {"rounds": 10, "naive_rounds": 2, "http_seconds": 2.0, "http_rounds": 2, "import_rows": 2_000},
 }
 
