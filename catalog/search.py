@@ -866,7 +866,7 @@ def _key(sort: str, listing: Listing) -> list:
     return [str(listing.price), listing.pk]
 
 
-def _page(filtered: QuerySet, params: SearchParams, backend: SearchBackend, *, count: int):
+def _page(filtered: QuerySet, unmatched: QuerySet, params: SearchParams, backend: SearchBackend, *, count: int):
     """(listings of the page, cursor of the next page or None, page number, whether relevance stopped early)."""
     sort = params.effective_sort
     cursor = params.cursor or {}
@@ -877,7 +877,7 @@ def _page(filtered: QuerySet, params: SearchParams, backend: SearchBackend, *, c
         # matches are ranked in one query and paged by offset within them; past that the page
         # says to sort by newest or price (keyset, unbounded) or to narrow the search.
         offset = int(cursor.get("offset", 0))
-        ranked = backend.rank(filtered, params.words, limit=RELEVANCE_DEPTH)
+        ranked = backend.rank(unmatched, params.words, limit=RELEVANCE_DEPTH)
         page_ids = ranked[offset : offset + size]
         by_id = {listing.pk: listing for listing in _cards(Listing.objects.filter(pk__in=page_ids))}
         listings = [by_id[pk] for pk in page_ids if pk in by_id]
@@ -898,15 +898,16 @@ def _page(filtered: QuerySet, params: SearchParams, backend: SearchBackend, *, c
 
 def _run(params: SearchParams, tree, *, viewer_country: str | None, with_facets: bool) -> SearchResults:
     backend = get_backend()
-    matched = Listing.objects.filter(status=Listing.Status.ACTIVE)
+    active = Listing.objects.filter(status=Listing.Status.ACTIVE)
+    matched = active
     if params.words:
-        matched = backend.filter(matched, params.words)
+        matched = backend.filter(active, params.words)
     elif params.text.strip():
-        matched = matched.none()  # only punctuation: nothing to look for
+        matched = active.none()  # only punctuation: nothing to look for
     filters = _filters(params, tree)
     filtered = filters.apply(matched)
     count, count_is_exact = _count(filtered)
-    listings, next_cursor, number, capped = _page(filtered, params, backend, count=count)
+    listings, next_cursor, number, capped = _page(filtered, filters.apply(active), params, backend, count=count)
     attach_card_tags(listings)
     facets = []
     if with_facets:

@@ -69,8 +69,10 @@ class SearchBackend:
         raise NotImplementedError
 
     def rank(self, listings: QuerySet, words: list[str], *, limit: int) -> list[int]:
-        """Ids of at most `limit` matching listings, most relevant first. A backend may bound
-        the work by ranking a capped candidate set instead of every match."""
+        """Ids of at most `limit` listings of `listings` matching every word, most relevant
+        first. `listings` carries the caller's other filters, not the words. Bounded: the
+        backend ranks a capped candidate set (the first `limit` matches in an order its index
+        serves), never every match."""
         raise NotImplementedError
 
     def close_terms(self, words: list[str], *, limit: int) -> dict[str, list[str]]:
@@ -217,15 +219,22 @@ class SQLiteBackend(SearchBackend):
         )
 
     def rank(self, listings: QuerySet, words: list[str], *, limit: int) -> list[int]:
-        # FTS5 scores every match with bm25 in C; the listings' own filters come in as a
-        # subquery, so the best `limit` are the best among those the filters keep.
-        filtered_sql, filtered_params = listings.order_by().values("pk").query.sql_with_params()
+        # The candidates are the `limit` matches listed last (highest rowid): FTS5 reads its
+        # matches in rowid order and stops at the LIMIT, each checked against the listings'
+        # filters by primary key (a correlated EXISTS; `rowid IN (subquery)` would instead
+        # look every listing up in the full-text index). bm25 then orders those few. Scoring
+        # every match before sorting took seconds on a word found in most listings.
+        kept_sql, kept_params = (
+            listings.filter(pk=RawSQL(f"{SQLITE_FTS_TABLE}.rowid", ())).order_by().values("pk").query.sql_with_params()
+        )
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid FROM {SQLITE_FTS_TABLE} "
-                f"WHERE {SQLITE_FTS_TABLE} MATCH %s AND rowid IN ({filtered_sql}) "
-                f"ORDER BY bm25({SQLITE_FTS_TABLE}, {SQLITE_BM25_WEIGHTS}), rowid DESC LIMIT %s",
-                [self._match(words), *filtered_params, limit],
+                "SELECT id FROM ("
+                f"  SELECT rowid AS id, bm25({SQLITE_FTS_TABLE}, {SQLITE_BM25_WEIGHTS}) AS score"
+                f"  FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH %s AND EXISTS ({kept_sql})"
+                "  ORDER BY rowid DESC LIMIT %s"
+                ") ORDER BY score, id DESC",
+                [self._match(words), *kept_params, limit],
             )
             return [row[0] for row in cursor.fetchall()]
 
