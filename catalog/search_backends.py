@@ -71,8 +71,8 @@ class SearchBackend:
     def rank(self, listings: QuerySet, words: list[str], *, limit: int) -> list[int]:
         """Ids of at most `limit` listings of `listings` matching every word, most relevant
         first. `listings` carries the caller's other filters, not the words. Bounded: the
-        backend ranks a capped candidate set (the first `limit` matches in an order its index
-        serves), never every match."""
+        candidates are the `limit` matches with the highest ids (the ones listed last), read
+        in an order the engine's index serves, never every match."""
         raise NotImplementedError
 
     def close_terms(self, words: list[str], *, limit: int) -> dict[str, list[str]]:
@@ -127,6 +127,11 @@ class PostgreSQLBackend(SearchBackend):
 
     def optimise(self) -> None:
         with connection.cursor() as cursor:
+            # A bulk write leaves up to 4 MB of entries in each GIN index's pending list, which
+            # every search then reads through linearly until autovacuum merges it: 35 ms on the
+            # lexicon's trigram index after a rebuild at 1,000,000 listings, 0.1 ms once merged.
+            cursor.execute("SELECT gin_clean_pending_list('catalog_searchdocument_vector_gin'::regclass)")
+            cursor.execute("SELECT gin_clean_pending_list('catalog_searchterm_term_trgm'::regclass)")
             cursor.execute("ANALYZE catalog_searchdocument")
             cursor.execute("ANALYZE catalog_searchterm")
 
@@ -134,13 +139,14 @@ class PostgreSQLBackend(SearchBackend):
         return listings.filter(search_document__vector=self._query(words))
 
     def rank(self, listings: QuerySet, words: list[str], *, limit: int) -> list[int]:
-        # Ranking every match of a word found in most of the catalog takes hundreds of
-        # milliseconds; the newest `limit` matches come straight off the status/published_at
-        # index, and ranking those few is cheap.
+        # The candidates are the `limit` matches listed last (highest ids). On a word found
+        # in much of the catalog the planner walks the documents' and the listings' primary
+        # keys backwards together (a merge join in the tables' own order) and stops at the
+        # LIMIT; on a rarer one it reads the GIN index and sorts the few matches. Ranking
+        # every match, or taking the newest by publication date (a probe into the documents
+        # for each listing walked), took 0.4-1.3 s at 1,000,000 listings.
         query = self._query(words)
-        candidates = (
-            self.filter(listings, words).order_by(F("published_at").desc(nulls_last=True), "-pk").values("pk")[:limit]
-        )
+        candidates = self.filter(listings, words).order_by("-pk").values("pk")[:limit]
         return list(
             Listing.objects.filter(pk__in=Subquery(candidates))
             .annotate(relevance=SearchRank(F("search_document__vector"), query))
