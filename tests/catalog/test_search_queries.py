@@ -342,7 +342,7 @@ def test_facets_count_within_the_ranked_candidates_when_there_are_more(catalog_w
     assert all(each.is_approximate for each in results.facets)
     # A chosen facet keeps the others' counts over the words' own matches (its sample, not the candidates).
     assert facet(with_choice, "condition") == {"Fine": 2, "Good": 2, "Poor": 1}
-    assert titles(with_choice) == ["River Seine", "River Rhine"]
+    assert sorted(titles(with_choice)) == ["River Rhine", "River Seine"]
     assert (with_choice.count, with_choice.count_is_exact) == (2, True)
 
 
