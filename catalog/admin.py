@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
-from . import services, tagging
+from . import search, services, tagging
 from .models import Category, Condition, Listing, Tag, TagFollow, Want, Work
 
 # --- The operator's catalog: categories, conditions, works ----------------------------------------
@@ -20,6 +20,19 @@ class CategoryAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     ordering = ["parent__name", "position", "name"]
+
+    # Search keeps the tree between requests: every change here tells it to read it again.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        search.forget_category_tree()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        search.forget_category_tree()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        search.forget_category_tree()
 
 
 @admin.register(Condition)

@@ -247,6 +247,8 @@ class Listing(models.Model):
             # The seller dashboard: every listing of the shop (or those in one status), latest change first.
             models.Index(fields=["shop", "-updated_at", "-id"], name="catalog_listing_shop_updated"),
             models.Index(fields=["shop", "status", "-updated_at", "-id"], name="catalog_listing_shop_st_upd"),
+            # Search sorted by newest walks catalog_listing_newest_active (migration 0009, written
+            # per database: SQLite has no NULLS LAST in an index but puts nulls last when descending).
         ]
 
     def __str__(self) -> str:

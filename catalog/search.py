@@ -25,14 +25,17 @@ The listings table stays the truth: every search is a query on listings (status 
 a shop that exists) narrowed by the index, so a document the index still holds for a paused
 or deleted listing is never shown.
 
-Bounded work, whatever the catalog's size (see PERFORMANCE.md): counts stop at COUNT_LIMIT,
-facets count within the first FACET_SAMPLE matches of their query (such counts are lower
-bounds and say so), relevance ranks at most RELEVANCE_DEPTH candidates, and the other sorts
-page with a keyset cursor, so page 500 costs what page 1 costs.
+Bounded work, whatever the catalog's size (see PERFORMANCE.md): relevance ranks the
+RELEVANCE_DEPTH matches listed last (read in index order, never every match), and that same
+candidate set gives the count and the facets' sample; counts stop at their cap and say "more
+than" beyond it; facets count within a sample of FACET_SAMPLE matches (lower bounds, which
+say so); the other sorts page with a keyset cursor, so page 500 costs what page 1 costs.
 """
 
 import re
+import time
 import unicodedata
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -41,9 +44,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import CharField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_countries import countries
@@ -52,7 +58,7 @@ from marketplace.money import MAX_PRICE
 
 from .models import Condition, Listing, ListingImage, SearchDocument, SearchTerm, Tag, TaggedListing
 from .search_backends import ListingDocument, SearchBackend, get_backend
-from .selectors import attach_card_tags, category_tree
+from .selectors import CategoryTree, attach_card_tags, category_tree
 
 # A listing is in the index while someone can find it: on sale, or sold out (storefronts
 # still show those). The site-wide search keeps to active listings.
@@ -63,8 +69,10 @@ MAX_QUERY_WORDS = 12
 MAX_TAG_FILTERS = 5
 MAX_PAGE_SIZE = 50
 PAGE_SIZE = 24
-COUNT_LIMIT = 10_000
-FACET_SAMPLE = 2_000
+# Every one of these bounds a query's work on a word found in most of the catalog: a count
+# or a sample walks about cap / share-of-listings-matching rows (see PERFORMANCE.md).
+COUNT_LIMIT = 1_000
+FACET_SAMPLE = 500
 RELEVANCE_DEPTH = 1_000
 TAG_FACET_SIZE = 12
 COUNTRY_FACET_SIZE = 12
@@ -315,6 +323,38 @@ def rebuild_index(*, batch_size: int = INDEX_BATCH_SIZE, progress=None) -> int:
         )
     backend.optimise()
     return indexed
+
+
+# --- The category tree, kept between searches ---------------------------------------------------------
+
+_TREE_VERSION_KEY = "catalog:search:category-tree-version"
+# However categories were changed (a bulk load, a shell), a process reads the tree again this often.
+TREE_MAX_AGE = 300
+_tree_memo: tuple[str, float, CategoryTree] | None = None
+
+
+def search_category_tree() -> CategoryTree:
+    """The category tree for filters and facets, read once per process and reused while the
+    version in the cache stays the same: reading and building it on every search cost 30-50 ms
+    at 4,000 categories. forget_category_tree() changes the version; the version is read before
+    the tree, so a change committed while a process reads it is never kept."""
+    global _tree_memo
+    version = cache.get(_TREE_VERSION_KEY)
+    if version is None:
+        cache.add(_TREE_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(_TREE_VERSION_KEY)
+    memo = _tree_memo
+    if memo is not None and version is not None and memo[0] == version and time.monotonic() - memo[1] < TREE_MAX_AGE:
+        return memo[2]
+    tree = category_tree()
+    if version is not None:
+        _tree_memo = (version, time.monotonic(), tree)
+    return tree
+
+
+def forget_category_tree() -> None:
+    """After categories change: every process reads the tree again once the change has committed."""
+    transaction.on_commit(lambda: cache.delete(_TREE_VERSION_KEY), robust=True)
 
 
 # --- What a search asks for --------------------------------------------------------------------------------
@@ -606,7 +646,9 @@ class SearchResults:
 
 
 def _count(listings: QuerySet) -> tuple[int, bool]:
-    counted = listings.order_by().values("pk")[: COUNT_LIMIT + 1].count()
+    # Newest ids first, as the facets' sample and relevance's candidates read them: the
+    # same index pages, and on a common word the walk stops after about COUNT_LIMIT rows.
+    counted = listings.order_by("-pk").values("pk")[: COUNT_LIMIT + 1].count()
     return min(counted, COUNT_LIMIT), counted <= COUNT_LIMIT
 
 
@@ -622,20 +664,29 @@ class _Row:
     tags: frozenset[str]
 
 
-def _sample_rows(matched: QuerySet) -> tuple[list[_Row], dict[str, str]]:
-    """The first FACET_SAMPLE matches of the words (before any facet is applied), with their
+def _among(field: str, ids: list[int]) -> Q:
+    """`field` is one of `ids`. On PostgreSQL as one array parameter: building, sending and
+    parsing a placeholder per id cost about 10 ms a query at FACET_SAMPLE ids, more than the query."""
+    if settings.IS_POSTGRESQL:
+        return Q(**{f"{field}__in": RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))})
+    return Q(**{f"{field}__in": ids})
+
+
+def _sample_rows(sample: QuerySet) -> tuple[list[_Row], dict[str, str]]:
+    """The listings of `sample` (matches of the words before any facet is applied) with their
     facet values and canonical tags, and the tags' names: two queries, however many facets there are."""
     rows = list(
-        matched.order_by()
+        sample
         # The shop's countries as stored ("NL,DE"): decoding them field by field costs more than the query.
-        .annotate(shop_ships_to=ExpressionWrapper(F("shop__ships_to"), output_field=CharField()))
-        .values_list("pk", "category_id", "condition__slug", "price", "shop__country", "shop_ships_to")[:FACET_SAMPLE]
+        .annotate(shop_ships_to=ExpressionWrapper(F("shop__ships_to"), output_field=CharField())).values_list(
+            "pk", "category_id", "condition__slug", "price", "shop__country", "shop_ships_to"
+        )
     )
     tags: dict[int, set[str]] = defaultdict(set)
     names: dict[str, str] = {}
     if rows:
         applications = (
-            TaggedListing.objects.filter(content_object_id__in=[row[0] for row in rows], tag__is_hidden=False)
+            TaggedListing.objects.filter(_among("content_object_id", [row[0] for row in rows]), tag__is_hidden=False)
             .filter(Q(tag__merged_into__isnull=True) | Q(tag__merged_into__is_hidden=False))
             .annotate(shown_slug=Coalesce("tag__merged_into__slug", "tag__slug"))
             .annotate(shown_name=Coalesce("tag__merged_into__name", "tag__name"))
@@ -803,18 +854,20 @@ def _ships_to_facet(rows: list[_Row], params: SearchParams, country: str) -> lis
     ]
 
 
-def _facets(matched: QuerySet, params: SearchParams, tree, *, country: str | None) -> list[Facet]:
+def _facets(sample: QuerySet, params: SearchParams, tree, *, country: str | None, partial: bool) -> list[Facet]:
     """Facet counts for the words: each facet counts what the other chosen facets leave (its
     own choice left out, so that its other values stay offered as alternatives).
 
-    Counted in Python over one sample of the matches (FACET_SAMPLE rows and their tags, two
-    queries) rather than with a grouped query per facet: on a word found in much of the
-    catalog, each grouped query would scan the matches again. When the words match more than
-    the sample, every count is a lower bound and the facets say so."""
-    rows, names = _sample_rows(matched)
+    Counted in Python over one sample of the matches (at most FACET_SAMPLE rows and their
+    tags, two queries) rather than with a grouped query per facet: on a word found in much of
+    the catalog, each grouped query would scan the matches again. When the words match more
+    than the sample (`partial`, or more than FACET_SAMPLE rows read), every count is a lower
+    bound and the facets say so."""
+    rows, names = _sample_rows(sample)
+    approximate = partial or len(rows) > FACET_SAMPLE
+    rows = rows[:FACET_SAMPLE]
     canonical = _canonical_tags(params.tags)
     checks = _row_checks(params, tree, canonical)
-    approximate = len(rows) >= FACET_SAMPLE
     facets = [
         Facet("category", "Category", _category_facet(_kept(rows, checks, without="category"), params, tree)),
         # Chosen tags combine (each narrows further): this facet counts within the results.
@@ -866,25 +919,31 @@ def _key(sort: str, listing: Listing) -> list:
     return [str(listing.price), listing.pk]
 
 
-def _page(filtered: QuerySet, params: SearchParams, backend: SearchBackend, *, count: int):
-    """(listings of the page, cursor of the next page or None, page number, whether relevance stopped early)."""
+def _relevance_page(ranked: list[int], params: SearchParams, *, count_is_exact: bool):
+    """(listings of the page, cursor of the next page or None, page number, whether relevance stopped early).
+
+    Relevance is a score, not a column an index can walk: the candidates are ranked in one
+    query and paged by offset within them; past them the page says to sort by newest or
+    price (keyset, unbounded) or to narrow the search."""
+    cursor = params.cursor or {}
+    number = int(cursor.get("page", 1))
+    offset = int(cursor.get("offset", 0))
+    size = params.page_size
+    page_ids = ranked[offset : offset + size]
+    by_id = {listing.pk: listing for listing in _cards(Listing.objects.filter(pk__in=page_ids))}
+    listings = [by_id[pk] for pk in page_ids if pk in by_id]
+    if offset + size < len(ranked):
+        next_cursor = encode_cursor({"sort": "relevance", "offset": offset + size, "page": number + 1})
+        return listings, next_cursor, number, False
+    return listings, None, number, not count_is_exact
+
+
+def _sorted_page(filtered: QuerySet, params: SearchParams):
+    """(listings of the page, cursor of the next page or None, page number) in a column's order."""
     sort = params.effective_sort
     cursor = params.cursor or {}
     number = int(cursor.get("page", 1))
     size = params.page_size
-    if sort == "relevance":
-        # Relevance is a score, not a column an index can walk: the best RELEVANCE_DEPTH
-        # matches are ranked in one query and paged by offset within them; past that the page
-        # says to sort by newest or price (keyset, unbounded) or to narrow the search.
-        offset = int(cursor.get("offset", 0))
-        ranked = backend.rank(filtered, params.words, limit=RELEVANCE_DEPTH)
-        page_ids = ranked[offset : offset + size]
-        by_id = {listing.pk: listing for listing in _cards(Listing.objects.filter(pk__in=page_ids))}
-        listings = [by_id[pk] for pk in page_ids if pk in by_id]
-        has_next = offset + size < len(ranked)
-        next_cursor = encode_cursor({"sort": sort, "offset": offset + size, "page": number + 1}) if has_next else None
-        capped = not has_next and count > len(ranked) and len(ranked) >= RELEVANCE_DEPTH
-        return listings, next_cursor, number, capped
     page = filtered
     if cursor.get("after"):
         page = page.filter(_after(sort, cursor["after"]))
@@ -893,24 +952,50 @@ def _page(filtered: QuerySet, params: SearchParams, backend: SearchBackend, *, c
     next_cursor = None
     if len(rows) > size:
         next_cursor = encode_cursor({"sort": sort, "after": _key(sort, listings[-1]), "page": number + 1})
-    return listings, next_cursor, number, False
+    return listings, next_cursor, number
 
 
 def _run(params: SearchParams, tree, *, viewer_country: str | None, with_facets: bool) -> SearchResults:
     backend = get_backend()
-    matched = Listing.objects.filter(status=Listing.Status.ACTIVE)
+    active = Listing.objects.filter(status=Listing.Status.ACTIVE)
+    matched = active
     if params.words:
-        matched = backend.filter(matched, params.words)
+        matched = backend.filter(active, params.words)
     elif params.text.strip():
-        matched = matched.none()  # only punctuation: nothing to look for
+        matched = active.none()  # only punctuation: nothing to look for
     filters = _filters(params, tree)
     filtered = filters.apply(matched)
-    count, count_is_exact = _count(filtered)
-    listings, next_cursor, number, capped = _page(filtered, params, backend, count=count)
+    # The facets' sample: the matches of the words alone, newest ids first (one row more
+    # than is counted tells that there are more).
+    sample, sample_is_partial = matched.order_by("-pk")[: FACET_SAMPLE + 1], False
+    if params.effective_sort == "relevance":
+        # One query gives the candidates, the count (one candidate more than are ranked
+        # tells whether there are more) and, without facet choices, the facets' sample.
+        candidates = backend.rank(filters.apply(active), params.words, limit=RELEVANCE_DEPTH + 1)
+        count_is_exact = len(candidates) <= RELEVANCE_DEPTH
+        ranked = candidates
+        if not count_is_exact:  # the extra one, the oldest candidate, only told that there are more
+            oldest = min(candidates)
+            ranked = [pk for pk in candidates if pk != oldest]
+        count = len(ranked)
+        listings, next_cursor, number, capped = _relevance_page(ranked, params, count_is_exact=count_is_exact)
+        if not params.has_filters:
+            sample = Listing.objects.filter(_among("pk", ranked[:FACET_SAMPLE]))
+            sample_is_partial = not count_is_exact or len(ranked) > FACET_SAMPLE
+    else:
+        count, count_is_exact = _count(filtered)
+        listings, next_cursor, number = _sorted_page(filtered, params)
+        capped = False
     attach_card_tags(listings)
     facets = []
     if with_facets:
-        facets = _facets(matched, params, tree, country=params.ships_to or viewer_country)
+        facets = _facets(
+            sample,
+            params,
+            tree,
+            country=params.ships_to or viewer_country,
+            partial=sample_is_partial,
+        )
     return SearchResults(
         params=params,
         listings=listings,
@@ -946,13 +1031,14 @@ def search_listings(
     *, params: SearchParams, viewer_country: str | None = None, with_facets: bool = True
 ) -> SearchResults:
     """Active listings matching `params`: one page of them with shop, condition, images and
-    card tags loaded, the count (exact up to COUNT_LIMIT), and the facets.
+    card tags loaded, the count (exact up to RELEVANCE_DEPTH with relevance, COUNT_LIMIT
+    otherwise; past it `count_is_exact` is False), and the facets.
 
     A search whose words match nothing is tried again with each unknown word replaced by the
     closest word of the catalog (pg_trgm on PostgreSQL): when that finds something, those are
     the results and `original_text` says what was typed. A fixed number of queries, whatever
     the number of results."""
-    tree = category_tree()
+    tree = search_category_tree()
     results = _run(params, tree, viewer_country=viewer_country, with_facets=with_facets)
     if results.count or not params.words or params.cursor:
         return results

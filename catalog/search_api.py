@@ -99,7 +99,9 @@ class SearchFacetSerializer(serializers.Serializer):
     name = serializers.ChoiceField(choices=["category", "tag", "condition", "price", "country", "ships_to"])
     label = serializers.CharField()
     is_approximate = serializers.BooleanField(
-        help_text=f"Counted within the first {search.FACET_SAMPLE:,} matches: each count is a lower bound."
+        help_text=f"True when the words match more listings than were counted: the counts are then taken within "
+        f"a sample of at most {search.FACET_SAMPLE:,} matches (with relevance, the ranked candidates) and each is a "
+        "lower bound."
     )
     values = SearchFacetValueSerializer(many=True)
 
@@ -118,8 +120,13 @@ class SearchResponseSerializer(serializers.Serializer):
     )
     close_words = CloseWordSerializer(many=True)
     sort = serializers.CharField()
-    count = serializers.IntegerField(help_text=f"Matching listings, counted up to {search.COUNT_LIMIT:,}.")
-    count_is_exact = serializers.BooleanField(help_text="False when there are more than `count`.")
+    count = serializers.IntegerField(
+        help_text=f"Matching listings, counted up to {search.COUNT_LIMIT:,} (with relevance, up to the "
+        f"{search.RELEVANCE_DEPTH:,} ranked candidates)."
+    )
+    count_is_exact = serializers.BooleanField(
+        help_text="False when there are more than `count`: the count is then a lower bound, shown as “more than”."
+    )
     next_cursor = serializers.CharField(allow_null=True)
     next = serializers.URLField(allow_null=True, help_text="The next page, or null on the last one.")
     results = SearchListingSerializer(many=True)
@@ -151,8 +158,9 @@ class SearchAPIView(APIView):
         summary="Search the catalog",
         description="Active listings of every shop matching `q`, ranked by relevance or sorted by newest or price, "
         "narrowed by the chosen facets, with facet counts for this search (each facet counts with the other choices "
-        "applied, its own left out). Pages follow `next_cursor`; relevance pages stop after the "
-        f"{search.RELEVANCE_DEPTH:,} best matches, newest and price pages never do. When nothing matches, words the "
+        "applied, its own left out). Pages follow `next_cursor`. Relevance ranks the "
+        f"{search.RELEVANCE_DEPTH:,} matches listed last and its pages stop after them; newest and price pages "
+        "never stop. When nothing matches, words the "
         "catalog does not have are replaced by close spellings (`original_query` then says what was asked).",
         parameters=[SearchQuerySerializer],
         responses={

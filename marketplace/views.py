@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.http import JsonResponse, QueryDict
 from django.shortcuts import render
 
@@ -15,17 +17,22 @@ def home(request):
 
 def _search_url(params: QueryDict, **changes) -> str:
     """The search page with `params` changed: a value of None removes the parameter, a list
-    sets every value; any change starts again from the first page."""
-    changed = params.copy()
-    changed.pop("cursor", None)
-    for name, value in changes.items():
-        if value is None:
-            changed.pop(name, None)
-        elif isinstance(value, list):
-            changed.setlist(name, value)
-        else:
-            changed[name] = value
-    return "?" + changed.urlencode() if changed else "?"
+    sets every value; any change starts again from the first page. Built from pairs rather
+    than a changed copy of the QueryDict (a deep copy each): a search lists a link for each of
+    up to a few hundred categories."""
+    pairs: list[tuple[str, str]] = []
+    pending = dict(changes)
+    for name, values in params.lists():
+        if name == "cursor":
+            continue
+        if name in pending:
+            values = pending.pop(name)
+            values = [] if values is None else values if isinstance(values, list) else [values]
+        pairs += [(name, value) for value in values]
+    for name, value in pending.items():
+        if value is not None:
+            pairs += [(name, each) for each in value] if isinstance(value, list) else [(name, value)]
+    return "?" + urlencode(pairs) if pairs else "?"
 
 
 def _facet_links(facets, params: QueryDict) -> dict:

@@ -126,8 +126,9 @@ def test_drafts_and_paused_listings_never_show(client, shop):
 def test_the_page_issues_a_fixed_number_of_queries(client, shop, buyer, count, django_assert_num_queries):
     _fill(shop, buyer, count)
 
-    # people, category tree, count, rank, page, images, card tags, facet sample, its tags, conditions
-    with django_assert_num_queries(10):
+    # people, category tree (the first search since the cache was emptied), the ranked candidates
+    # (they give the count and the facets' sample too), page, images, card tags, facet sample, its tags, conditions
+    with django_assert_num_queries(9):
         response = client.get("/search/", {"q": "lantern"})
 
     assert len(response.context["results"].listings) == count
@@ -231,11 +232,72 @@ def test_api_reports_a_corrected_query(api, shop):
 def test_api_issues_a_fixed_number_of_queries(api, shop, buyer, count, django_assert_num_queries):
     _fill(shop, buyer, count)
 
-    # tree, count, rank, page, images, card tags, facet sample, its tags, conditions
-    with django_assert_num_queries(9):
+    # tree, ranked candidates, page, images, card tags, facet sample, its tags, conditions
+    with django_assert_num_queries(8):
         response = api.get("/api/search/", {"q": "lantern"})
 
     assert len(response.json()["results"]) == count
+
+
+@pytest.mark.parametrize("page_size", [10, 50])
+def test_api_queries_are_the_same_at_every_page_size(api, shop, buyer, page_size, django_assert_num_queries):
+    _fill(shop, buyer, 12)
+
+    # tree, ranked candidates, page, images, card tags, facet sample, its tags, conditions
+    with django_assert_num_queries(8):
+        response = api.get("/api/search/", {"q": "lantern", "page_size": page_size})
+    # Sorted by a column: count, page, images, card tags, facet sample, its tags, conditions
+    with django_assert_num_queries(7):
+        api.get("/api/search/", {"q": "lantern", "page_size": page_size, "sort": "price"})
+
+    assert len(response.json()["results"]) == min(page_size, 12)
+
+
+def test_a_count_past_the_cap_says_more_than_on_the_page_and_in_the_api(client, api, shop, monkeypatch):
+    from catalog import search
+
+    monkeypatch.setattr(search, "RELEVANCE_DEPTH", 3)
+    monkeypatch.setattr(search, "COUNT_LIMIT", 3)
+    for number in range(5):
+        listing(shop, f"Lantern {number}")
+
+    page = client.get("/search/", {"q": "lantern"})
+    sorted_page = client.get("/search/", {"q": "lantern", "sort": "newest"})
+    body = api.get("/api/search/", {"q": "lantern"}).json()
+
+    assert 'Listings\n        <span class="muted">(more than 3)</span>' in page.text
+    assert 'Listings\n        <span class="muted">(more than 3)</span>' in sorted_page.text
+    assert '<span class="muted">3+</span>' in page.text  # the facets count within the candidates
+    assert "These are the best matches." in page.text
+    assert (body["count"], body["count_is_exact"]) == (3, False)
+    assert all(facet["is_approximate"] for facet in body["facets"])
+    assert len(body["results"]) == 3 and body["next"] is None
+
+
+def test_the_category_tree_is_read_once_until_a_category_changes(
+    client, shop, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from catalog import search
+    from tests.factories import UserFactory
+
+    operator = UserFactory(username="opal", is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    books = Category.objects.create(name="Books", slug="books")
+    listing(shop, "Lantern slides", category=books)
+    search.search_listings(params=search.SearchParams(text="lantern"))
+
+    # No query for the tree: candidates, page, images, card tags, facet sample, its tags, conditions
+    with django_assert_num_queries(7):
+        search.search_listings(params=search.SearchParams(text="lantern"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/catalog/category/add/", {"name": "Maps", "slug": "maps", "parent": books.pk, "position": 0}
+        )
+    listing(shop, "Lantern maps", category=Category.objects.get(slug="maps"))
+    results = search.search_listings(params=search.SearchParams(text="lantern"))
+
+    assert response.status_code == 302
+    assert [(value.label, value.count) for value in results.facets[0].values] == [("Books", 2), ("Maps", 1)]
 
 
 def test_api_suggestions_complete_the_last_word(api, shop):

@@ -195,18 +195,40 @@ def test_relevance_pages_stop_at_the_ranked_depth(shop, monkeypatch):
     assert len(second.listings) == 1
     assert second.next_cursor is None
     assert second.relevance_is_capped is True
-    assert first.count == 6
+    # The ranked candidates are the count too: more than them is all that is known.
+    assert (first.count, first.count_is_exact) == (4, False)
 
 
-def test_counts_stop_at_the_limit_and_say_so(shop, monkeypatch):
-    monkeypatch.setattr(search, "COUNT_LIMIT", 3)
+@pytest.mark.parametrize(
+    ("sort", "cap"), [("price", "COUNT_LIMIT"), ("newest", "COUNT_LIMIT"), ("", "RELEVANCE_DEPTH")]
+)
+def test_counts_stop_at_the_limit_and_say_so(shop, monkeypatch, sort, cap):
+    monkeypatch.setattr(search, cap, 3)
     for number in range(5):
         listing(shop, f"Sextant {number}")
 
-    results = search_for(q="sextant")
+    results = search_for(q="sextant", sort=sort)
 
     assert (results.count, results.count_is_exact) == (3, False)
-    assert (search_for(q="sextant 1").count, search_for(q="sextant 1").count_is_exact) == (1, True)
+    assert (search_for(q="sextant 1", sort=sort).count, search_for(q="sextant 1", sort=sort).count_is_exact) == (
+        1,
+        True,
+    )
+    assert (search_for(q="sextant", sort=sort, page_size=3).count) == 3
+
+
+def test_relevance_ranks_the_matches_listed_last(shop, monkeypatch):
+    """Past the cap, the candidates are the newest listings (a word in most of the catalog
+    must not rank every match); among them the best match comes first."""
+    monkeypatch.setattr(search, "RELEVANCE_DEPTH", 2)
+    listing(shop, "Barometer in brass", creator="Old")
+    listing(shop, "Clock", description="a barometer too")
+    listing(shop, "Barometer", creator="Newer")
+
+    results = search_for(q="barometer")
+
+    assert titles(results) == ["Barometer", "Clock"]
+    assert (results.count, results.count_is_exact, results.relevance_is_capped) == (2, False, True)
 
 
 # --- Facets -------------------------------------------------------------------------------------------
@@ -296,13 +318,32 @@ def test_tags_price_and_shipping_filters(catalog_with_facets):
     assert [(each.label, each.selected) for each in shipping.facets[-1].values] == [("Ships to Netherlands", True)]
 
 
-def test_facets_count_within_a_sample_and_say_so(catalog_with_facets, monkeypatch):
+@pytest.mark.parametrize("sort", ["", "price"])
+def test_facets_count_within_a_sample_and_say_so(catalog_with_facets, monkeypatch, sort):
     monkeypatch.setattr(search, "FACET_SAMPLE", 2)
 
-    results = search_for(q="river")
+    results = search_for(q="river", sort=sort)
 
     assert sum(facet(results, "condition").values()) == 2
     assert all(each.is_approximate for each in results.facets)
+    assert (results.count, results.count_is_exact) == (5, True)
+
+
+def test_facets_count_within_the_ranked_candidates_when_there_are_more(catalog_with_facets, monkeypatch):
+    monkeypatch.setattr(search, "RELEVANCE_DEPTH", 3)
+
+    results = search_for(q="river")
+    with_choice = search_for(q="river", condition="fine")
+
+    # The three candidates (newest first: Danube, Maas, Seine) are the facets' sample, and say so.
+    assert (results.count, results.count_is_exact) == (3, False)
+    assert facet(results, "condition") == {"Fine": 1, "Good": 1, "Poor": 1}
+    assert facet(results, "country") == {"Netherlands": 2, "United Kingdom": 1}
+    assert all(each.is_approximate for each in results.facets)
+    # A chosen facet keeps the others' counts over the words' own matches (its sample, not the candidates).
+    assert facet(with_choice, "condition") == {"Fine": 2, "Good": 2, "Poor": 1}
+    assert sorted(titles(with_choice)) == ["River Rhine", "River Seine"]
+    assert (with_choice.count, with_choice.count_is_exact) == (2, True)
 
 
 def test_browsing_without_words_lists_everything_newest_first(catalog_with_facets):
