@@ -912,13 +912,26 @@ class Generator:
         done(indexed, time.perf_counter() - started)
         self.seconds["search index"] = time.perf_counter() - started
         self.orders()
+        self.settle()
         return Report(size=self.size, counts=self.counts, search_terms=self.search_terms(), seconds=self.seconds)
 
     def run_orders(self) -> Report:
         """Only the orders stage, on a marketplace generated before it existed (no search terms
         to report: the catalog is as it was)."""
         self.orders()
+        self.settle()
         return Report(size=self.size, counts=self.counts, search_terms={}, seconds=self.seconds)
+
+    def settle(self) -> None:
+        """VACUUM ANALYZE after the bulk loads (PostgreSQL, outside a transaction): it merges the
+        GIN indexes' pending lists (the people search read through them: 11-21 ms, 0.06 ms
+        after) and sets the visibility map the index-only scans need."""
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            return
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        self.seconds["vacuum"] = time.perf_counter() - started
 
 
 # --- The orders stage's plan ------------------------------------------------------------------------
