@@ -187,11 +187,12 @@ def test_what_a_live_worker_holds_is_left_alone_and_taken_over_once_its_lease_ra
 
 
 def test_a_worker_whose_lease_runs_out_hands_the_rest_back_untried(settings, monkeypatch):
-    # given a mail server that takes a second per e-mail, and a lease that leaves half a second
-    server = SMTPServer(delay=1.0).start()
+    # given a mail server that takes two seconds per e-mail, and a lease that leaves one and a
+    # half (room for a slow first connection on a busy machine)
+    server = SMTPServer(delay=2.0).start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-    monkeypatch.setattr(services, "LEASE_MARGIN", services.LEASE - timedelta(seconds=0.5))
+    monkeypatch.setattr(services, "LEASE_MARGIN", services.LEASE - timedelta(seconds=1.5))
     pks = waiting_deliveries([UserFactory(username=f"reader{number}") for number in range(3)])
 
     try:
