@@ -1606,6 +1606,8 @@ def offer_order(*, offer: Offer, actor, address_id, payment_method: str = "", no
         _move_offer(
             current, name=name, by=Actor.BUYER, actor=actor, message=f"Ordered: order {order.reference}.", now=now
         )
+        # A purchase like any other: the buyer's activity and the recommendations count it.
+        social_services.checkout_placed(checkout=checkout)
     return order
 
 

@@ -15,6 +15,7 @@ from orders import services
 from orders.lifecycle import Actor
 from orders.models import Checkout, Offer, Order
 from orders.tasks import run_deal_timers
+from social.models import Activity, RecommendationEvent
 from tests.factories import ListingFactory
 from tests.orders.conftest import offer_snapshot
 
@@ -105,6 +106,11 @@ def test_a_shop_that_does_not_ship_abroad_offers_shipping_to_japan_and_the_buyer
     assert {d.timer for d in order.deadlines.all()} == {"accept", "cancel_unaccepted"}
     assert titles(shop_owner) == [f"New order #{order.pk} from Bea Buyer"]
     assert [e.transition for e in offer.events.all()] == ["made", "order"]
+    # a purchase like a checkout's: counted for recommendations and the buyer's activity
+    assert list(RecommendationEvent.objects.filter(user=buyer).values_list("kind", "listing_id")) == [
+        ("purchase", atlas.pk)
+    ]
+    assert Activity.objects.filter(actor=buyer, kind="bought", listing=atlas).exists()
 
 
 def test_ordering_a_private_offer_twice_gives_the_same_order(atlas, shop_owner, buyer, japan_address):
