@@ -121,22 +121,26 @@ def _unread_filter(user) -> Q:
     return Q(last_message_id__gt=Coalesce(F("viewer_last_read_id"), Value(0), output_field=IntegerField()))
 
 
-# The header badge's count (see unread_conversation_count): each side of the union through its
+# The header badge's count (see unread_conversation_count): each side counted through its
 # own index, one read-state probe per conversation. Table names only are put in; values are
 # parameters.
 _UNREAD_SQL = """
-SELECT COUNT(*) FROM (
-    (SELECT c.id FROM {conversation} c
-    WHERE c.buyer_id = %s AND c.last_message_id > COALESCE(
-        (SELECT s.last_read_message_id FROM {state} s WHERE s.conversation_id = c.id AND s.user_id = %s), 0)
-    LIMIT %s)
-    UNION ALL
-    (SELECT c.id FROM {conversation} c
-    JOIN {member} m ON m.shop_id = c.shop_id AND m.user_id = %s
-    WHERE c.buyer_id <> %s AND c.last_message_id > COALESCE(
-        (SELECT s.last_read_message_id FROM {state} s WHERE s.conversation_id = c.id AND s.user_id = %s), 0)
-    LIMIT %s)
-) unread
+SELECT (
+    SELECT COUNT(*) FROM (
+        SELECT c.id FROM {conversation} c
+        WHERE c.buyer_id = %s AND c.last_message_id > COALESCE(
+            (SELECT s.last_read_message_id FROM {state} s WHERE s.conversation_id = c.id AND s.user_id = %s), 0)
+        LIMIT %s
+    ) as_buyer
+) + (
+    SELECT COUNT(*) FROM (
+        SELECT c.id FROM {conversation} c
+        JOIN {member} m ON m.shop_id = c.shop_id AND m.user_id = %s
+        WHERE c.buyer_id <> %s AND c.last_message_id > COALESCE(
+            (SELECT s.last_read_message_id FROM {state} s WHERE s.conversation_id = c.id AND s.user_id = %s), 0)
+        LIMIT %s
+    ) for_shops
+)
 """
 # The badge says "99+" past this: a shop's owner may have tens of thousands of unread
 # conversations, and counting them all on every page they open cost 90-250 ms at M.
