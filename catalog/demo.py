@@ -148,7 +148,7 @@ COMMON_WORDS = [
     "drawing",
 ]
 # The long tail: invented words, each in few titles.
-_SYLLABLES = [
+SYLLABLES = [
     "ka",
     "lo",
     "mi",
@@ -249,7 +249,7 @@ def vocabulary(seed: int, size: int = 2_000) -> list[str]:
     invented: list[str] = []
     seen = set(COMMON_WORDS)
     while len(COMMON_WORDS) + len(invented) < size:
-        word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
+        word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
         if word not in seen:
             seen.add(word)
             invented.append(word)

@@ -38,7 +38,15 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from catalog import search
-from catalog.demo import CONDITION_WEIGHTS, CREATOR_FIRST, CREATOR_LAST, FORMATS, TAG_NAMES, vocabulary
+from catalog.demo import (
+    CONDITION_WEIGHTS,
+    CREATOR_FIRST,
+    CREATOR_LAST,
+    FORMATS,
+    SYLLABLES,
+    TAG_NAMES,
+    vocabulary,
+)
 from catalog.models import Category, Condition, Listing, Tag, TaggedListing
 from marketplace.markdown import render_markdown
 from messaging.models import Conversation, Message
@@ -337,35 +345,8 @@ class Generator:
         rng = _rng(self.seed, "tags")
         names = list(dict.fromkeys(TAG_NAMES))
         existing = set(Tag.objects.values_list("name", flat=True))
-        syllables = [
-            "ka",
-            "lo",
-            "mi",
-            "ne",
-            "ru",
-            "sa",
-            "ti",
-            "vo",
-            "ze",
-            "ba",
-            "do",
-            "fi",
-            "gu",
-            "ha",
-            "je",
-            "ko",
-            "lu",
-            "ma",
-            "no",
-            "pe",
-            "ri",
-            "so",
-            "tu",
-            "ve",
-            "wa",
-        ]
         while len(names) < self.size.tags:
-            word = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 3))) + rng.choice(TAG_SUFFIXES)
+            word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))) + rng.choice(TAG_SUFFIXES)
             if word not in names:
                 names.append(word)
         names = [name for name in names if name not in existing]
