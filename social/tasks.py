@@ -13,30 +13,25 @@ from . import recommendations, services
 # An event is handed to a worker at commit; the sweeper only steps in after this.
 SWEEP_GRACE = timedelta(minutes=2)
 DATABASE_AWAY = (OperationalError, InterfaceError)
+# Idempotent tasks: run again after a worker died, and retried while the database is away.
+RETRIED_WHILE_THE_DATABASE_IS_AWAY = {
+    "ignore_result": True,
+    "acks_late": True,
+    "autoretry_for": DATABASE_AWAY,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "max_retries": 5,
+}
 
 
-@shared_task(
-    ignore_result=True,
-    acks_late=True,
-    autoretry_for=DATABASE_AWAY,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=5,
-)
+@shared_task(**RETRIED_WHILE_THE_DATABASE_IS_AWAY)
 def refresh_recommendations() -> int:
     """Count the views and purchases recorded since the last run (every minute, and after
     each checkout)."""
     return recommendations.events_count()
 
 
-@shared_task(
-    ignore_result=True,
-    acks_late=True,
-    autoretry_for=DATABASE_AWAY,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=5,
-)
+@shared_task(**RETRIED_WHILE_THE_DATABASE_IS_AWAY)
 def rebuild_recommendations() -> int:
     """Recount the recommendation tables from the orders and the people's numbered items (after
     a bulk load, or to repair them); returns how many rows changed (none on a second run)."""
@@ -49,27 +44,13 @@ def refresh_trending() -> dict[str, int]:
     return recommendations.trending_refresh()
 
 
-@shared_task(
-    ignore_result=True,
-    acks_late=True,
-    autoretry_for=DATABASE_AWAY,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=5,
-)
+@shared_task(**RETRIED_WHILE_THE_DATABASE_IS_AWAY)
 def fanout_listing_event(event_id: int) -> bool:
     """Tell the people a new listing or a price drop concerns (social.services.listing_event_process)."""
     return services.listing_event_process(event_id=event_id)
 
 
-@shared_task(
-    ignore_result=True,
-    acks_late=True,
-    autoretry_for=DATABASE_AWAY,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=5,
-)
+@shared_task(**RETRIED_WHILE_THE_DATABASE_IS_AWAY)
 def fanout_listing_events(event_ids: list[int]) -> int:
     """fanout_listing_event for the events of one batch of imported listings: one message for
     the batch instead of one per listing (an import writes thousands). Events already done are
